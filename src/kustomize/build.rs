@@ -1,0 +1,471 @@
+//! Building a kustomization directory: the accumulation that kustomize's
+//! `KustTarget` performs, one level at a time.
+//!
+//! Per level: resources (files and sub-kustomizations, each built on its
+//! own), then components (built into this level's list), then configuration
+//! (built-in + `configurations:` + `crds:`), generators, transformers in
+//! kustomize's fixed order, vars binding, local-config removal. At the top
+//! level only: hash suffixes, name references, vars substitution, sort.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::fieldspec::{FieldSpec, TransformerConfig};
+use super::fs::{clean, display, FileSystem, KUSTOMIZATION_FILE_NAMES};
+use super::generators::{self, SourceLoader};
+use super::patches::{self, Loaded};
+use super::reslist::ResList;
+use super::resource::Resource;
+use super::types::{Kustomization, Replacement, Selector, COMPONENT_KIND, KUSTOMIZATION_KIND};
+use super::{nameref, order, replacements, transformers, vars, yaml, Error};
+
+const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
+const COMPONENT_API_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
+const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+
+/// What one level hands to the level above.
+#[derive(Default)]
+struct Acc {
+    list: ResList,
+    config: TransformerConfig,
+    vars: Vec<super::types::Var>,
+}
+
+/// Build the kustomization in `dir` and return its objects in output order.
+pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
+    let dir = super::fs::absolute(dir);
+    let mut b = Builder { fs, stack: Vec::new() };
+    let (mut acc, kust) = b.accumulate(&dir, None, false)?;
+    let at = |e: String| Error(format!("{}: {}", display(&dir), e));
+    add_hashes(&mut acc.list);
+    nameref::fix(&mut acc.list, &acc.config).map_err(at)?;
+    vars::resolve(&mut acc.list, &acc.vars, &acc.config.var_reference).map_err(at)?;
+    let mut items = acc.list.items;
+    order::sort(&mut items, kust.sort_options.as_ref());
+    Ok(items)
+}
+
+fn add_hashes(list: &mut ResList) {
+    for r in list.items.iter_mut() {
+        if r.needs_hash {
+            let h = generators::hash(&r.obj);
+            r.store_previous_id();
+            let name = format!("{}-{}", r.name(), h);
+            r.set_name(&name);
+            r.needs_hash = false;
+        }
+    }
+}
+
+struct Builder<'a> {
+    fs: &'a dyn FileSystem,
+    /// Kustomization roots being built, outermost first (cycle detection).
+    stack: Vec<PathBuf>,
+}
+
+/// Files read relative to one kustomization root, which they may not leave.
+struct RootLoader<'a> {
+    fs: &'a dyn FileSystem,
+    root: &'a Path,
+    kfile: &'a str,
+}
+
+impl<'a> RootLoader<'a> {
+    fn resolve(&self, rel: &str) -> Result<PathBuf, String> {
+        let p = clean(&self.root.join(rel));
+        if !p.starts_with(self.root) {
+            return Err(format!(
+                "security; file '{}' is not in or below '{}' (files must live under the kustomization's directory)",
+                rel,
+                display(self.root)
+            ));
+        }
+        Ok(p)
+    }
+
+    fn read_string(&self, rel: &str) -> Result<String, String> {
+        let bytes = self.load(rel)?;
+        String::from_utf8(bytes).map_err(|_| format!("'{}' is not UTF-8 text", rel))
+    }
+}
+
+impl<'a> SourceLoader for RootLoader<'a> {
+    fn load(&self, rel: &str) -> Result<Vec<u8>, String> {
+        if rel.contains("://") {
+            return Err(format!("'{}': remote files are not supported; download it next to {}", rel, self.kfile));
+        }
+        let p = self.resolve(rel)?;
+        if self.fs.is_dir(&p) {
+            return Err(format!("'{}' is a directory, expected a file", rel));
+        }
+        self.fs.read(&p).map_err(|e| format!("cannot read '{}': {}", rel, io_reason(&e)))
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Turn parsed documents into resources (expanding `List` kinds).
+fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String> {
+    let mut out = Vec::new();
+    for d in docs {
+        let Value::Object(ref m) = d else {
+            return Err(format!("{}: expected a YAML mapping (a Kubernetes object), found {}", origin, kind_of(&d)));
+        };
+        let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+        if kind.ends_with("List") {
+            if let Some(Value::Array(items)) = m.get("items") {
+                out.extend(to_resources(items.clone(), origin)?);
+                continue;
+            }
+        }
+        if kind.is_empty() {
+            return Err(format!("{}: an object has no 'kind'", origin));
+        }
+        if d.pointer("/metadata/name").and_then(Value::as_str).map(str::is_empty).unwrap_or(true)
+            && d.pointer("/metadata/generateName").is_none()
+        {
+            return Err(format!("{}: a {} has no 'metadata.name'", origin, kind));
+        }
+        out.push(Resource::new(d, origin));
+    }
+    Ok(out)
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "a list",
+        Value::String(_) => "a string",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "nothing",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+impl<'a> Builder<'a> {
+    fn load_kustomization(&self, dir: &Path) -> Result<(Kustomization, PathBuf), Error> {
+        let mut found = Vec::new();
+        for name in KUSTOMIZATION_FILE_NAMES {
+            let p = dir.join(name);
+            if self.fs.is_file(&p) {
+                found.push(p);
+            }
+        }
+        let file = match found.len() {
+            0 => {
+                return Err(Error(format!(
+                    "{}: no kustomization file found (expected kustomization.yaml, kustomization.yml or Kustomization)",
+                    display(dir)
+                )))
+            }
+            1 => found.remove(0),
+            _ => return Err(Error(format!("{}: found multiple kustomization files; keep one", display(dir)))),
+        };
+        let fname = display(&file);
+        let bytes = self.fs.read(&file).map_err(|e| Error(format!("{}: {}", fname, io_reason(&e))))?;
+        let text = String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", fname)))?;
+        let v = yaml::parse_lenient(&text).map_err(|e| Error(format!("{}: invalid YAML: {}", fname, e)))?;
+        let v = if v.is_null() { Value::Object(Default::default()) } else { v };
+        if !v.is_object() {
+            return Err(Error(format!("{}: expected a mapping of kustomization fields, found {}", fname, kind_of(&v))));
+        }
+        let mut k: Kustomization = serde_json::from_value(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+        k.fix();
+        let kind = k.kind.clone().unwrap_or_default();
+        if !kind.is_empty() && kind != KUSTOMIZATION_KIND && kind != COMPONENT_KIND {
+            return Err(Error(format!("{}: kind should be Kustomization or Component, not '{}'", fname, kind)));
+        }
+        let want = if kind == COMPONENT_KIND { COMPONENT_API_VERSION } else { KUSTOMIZATION_API_VERSION };
+        if let Some(av) = &k.api_version {
+            if !av.is_empty() && av != want {
+                return Err(Error(format!(
+                    "{}: apiVersion for {} should be {}",
+                    fname,
+                    if kind.is_empty() { KUSTOMIZATION_KIND } else { &kind },
+                    want
+                )));
+            }
+        }
+        let unsupported = [
+            ("openapi", k.openapi.is_some()),
+            ("helmCharts", !k.helm_charts.is_empty() || !k.helm_chart_inflation_generator.is_empty()),
+            ("helmGlobals", k.helm_globals.is_some()),
+            ("generators", !k.generators.is_empty()),
+            ("transformers", !k.transformers.is_empty()),
+            ("validators", !k.validators.is_empty()),
+        ];
+        for (field, present) in unsupported {
+            if present {
+                return Err(Error(format!(
+                    "{}: field '{}' is not supported by kfp-aws; build this directory with kubectl kustomize instead",
+                    fname, field
+                )));
+            }
+        }
+        Ok((k, file))
+    }
+
+    /// Build one level. `into` is the parent's accumulator when this level is
+    /// a component.
+    fn accumulate(&mut self, dir: &Path, into: Option<Acc>, component: bool) -> Result<(Acc, Kustomization), Error> {
+        if let Some(visited) = self.stack.iter().find(|v| v.starts_with(dir)) {
+            return Err(Error(format!(
+                "cycle detected: '{}' includes '{}', which contains '{}'",
+                display(self.stack.last().map(|p| p.as_path()).unwrap_or(dir)),
+                display(dir),
+                display(visited)
+            )));
+        }
+        let (k, file) = self.load_kustomization(dir)?;
+        let fname = display(&file);
+        if component && !k.is_component() {
+            return Err(Error(format!("{}: expected kind 'Component' for a path listed under components", fname)));
+        }
+        if !component && k.is_component() {
+            return Err(Error(format!(
+                "{}: a Component cannot be listed under resources; list it under components",
+                fname
+            )));
+        }
+        self.stack.push(dir.to_path_buf());
+        let res = self.accumulate_inner(dir, &k, &fname, into);
+        self.stack.pop();
+        res.map(|acc| (acc, k))
+    }
+
+    fn accumulate_inner(&mut self, dir: &Path, k: &Kustomization, fname: &str, into: Option<Acc>) -> Result<Acc, Error> {
+        let at = |e: String| Error(format!("{}: {}", fname, e));
+        let ldr = RootLoader { fs: self.fs, root: dir, kfile: fname };
+        let mut acc = into.unwrap_or_default();
+
+        for entry in &k.resources {
+            self.add_resource(dir, entry, &ldr, &mut acc, fname)?;
+        }
+        for entry in &k.components {
+            let sub = clean(&dir.join(entry));
+            if !self.fs.is_dir(&sub) {
+                return Err(at(format!("components: '{}' is not a directory", entry)));
+            }
+            let taken = std::mem::take(&mut acc);
+            let (sub_acc, _) = self.accumulate(&sub, Some(taken), true)?;
+            acc = sub_acc;
+        }
+
+        acc.config.merge(&TransformerConfig::builtin());
+        for c in &k.configurations {
+            let text = ldr.read_string(c).map_err(|e| at(format!("configurations: {}", e)))?;
+            let cfg = TransformerConfig::parse(&text).map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;
+            acc.config.merge(&cfg);
+        }
+        for c in &k.crds {
+            let text = ldr.read_string(c).map_err(|e| at(format!("crds: {}", e)))?;
+            let cfg = super::crds::config_from_crds(&text).map_err(|e| at(format!("crds: '{}': {}", c, e)))?;
+            acc.config.merge(&cfg);
+        }
+        acc.config.sort_fields();
+
+        let global = k.generator_options.as_ref();
+        for (args, secret) in
+            k.config_map_generator.iter().map(|a| (a, false)).chain(k.secret_generator.iter().map(|a| (a, true)))
+        {
+            let what = if secret { "secretGenerator" } else { "configMapGenerator" };
+            let r = generators::generate(args, secret, global, &ldr, fname).map_err(|e| at(format!("{}: {}", what, e)))?;
+            acc.list.absorb(r).map_err(|e| at(format!("{}: {}", what, e)))?;
+        }
+
+        self.transform(k, &ldr, &mut acc).map_err(at)?;
+
+        // vars: bind to their objects now, substitute at the end.
+        for v in &k.vars {
+            if acc.vars.iter().any(|x| x.name == v.name) {
+                return Err(at(format!("vars: var '{}' already encountered", v.name)));
+            }
+        }
+        vars::bind(&mut acc.list, &k.vars).map_err(|e| at(format!("vars: {}", e)))?;
+        acc.vars.extend(k.vars.iter().cloned());
+
+        acc.list.items.retain(|r| {
+            r.obj.pointer(&format!("/metadata/annotations/{}", LOCAL_CONFIG.replace('/', "~1"))).and_then(Value::as_str)
+                != Some("true")
+        });
+        Ok(acc)
+    }
+
+    fn add_resource(&mut self, dir: &Path, entry: &str, ldr: &RootLoader, acc: &mut Acc, fname: &str) -> Result<(), Error> {
+        let at = |e: String| Error(format!("{}: {}", fname, e));
+        if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
+            return Err(at(format!("resources: remote resource '{}' is not supported; vendor it into a local directory", entry)));
+        }
+        let p = clean(&dir.join(entry));
+        if self.fs.is_file(&p) {
+            let bytes = ldr.load(entry).map_err(|e| at(format!("resources: {}", e)))?;
+            let origin = display(&p);
+            let text = String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", origin)))?;
+            let docs = yaml::parse_documents(&text).map_err(|e| Error(format!("{}: invalid YAML: {}", origin, e)))?;
+            for r in to_resources(docs, &origin).map_err(Error)? {
+                acc.list.append(r).map_err(|e| at(format!("resources: {}", e)))?;
+            }
+            Ok(())
+        } else if self.fs.is_dir(&p) {
+            let (sub, _) = self.accumulate(&p, None, false)?;
+            acc.list.append_all(sub.list).map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
+            acc.config.merge(&sub.config);
+            for v in sub.vars {
+                if acc.vars.iter().any(|x| x.name == v.name) {
+                    return Err(at(format!("vars: var '{}' already encountered", v.name)));
+                }
+                acc.vars.push(v);
+            }
+            Ok(())
+        } else {
+            Err(at(format!("resources: '{}' not found: no such file or directory", entry)))
+        }
+    }
+
+    fn transform(&self, k: &Kustomization, ldr: &RootLoader, acc: &mut Acc) -> Result<(), String> {
+        let list = &mut acc.list;
+        let cfg = &acc.config;
+
+        // patchesStrategicMerge: a file path, or the patch itself inline.
+        for entry in &k.patches_strategic_merge {
+            let text = match ldr.read_string(entry) {
+                Ok(t) => t,
+                Err(load_err) => {
+                    let looks_inline = entry.contains('\n') || entry.contains(": ");
+                    if looks_inline {
+                        entry.clone()
+                    } else {
+                        return Err(format!("patchesStrategicMerge: {}", load_err));
+                    }
+                }
+            };
+            let docs = yaml::parse_documents(&text).map_err(|e| format!("patchesStrategicMerge: '{}': {}", short(entry), e))?;
+            for d in docs {
+                patches::smp_by_id(list, &d, Default::default()).map_err(|e| format!("patchesStrategicMerge: {}", e))?;
+            }
+        }
+
+        for p in &k.patches {
+            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr).map_err(|e| format!("patches: {}", e))?;
+            let opts = patches::options_of(p);
+            let what = if p.path.is_empty() { "inline patch".to_string() } else { format!("'{}'", p.path) };
+            match patches::parse_patch(&text).map_err(|e| format!("patches: {}: {}", what, e))? {
+                Loaded::Smp(docs) => {
+                    for d in docs {
+                        match &p.target {
+                            None => patches::smp_by_id(list, &d, opts),
+                            Some(t) => patches::smp_selected(list, t, &d, opts),
+                        }
+                        .map_err(|e| format!("patches: {}: {}", what, e))?;
+                    }
+                }
+                Loaded::Json(ops) => {
+                    let Some(t) = &p.target else {
+                        return Err(format!("patches: {}: a JSON 6902 patch needs a target", what));
+                    };
+                    patches::json_selected(list, t, &ops).map_err(|e| format!("patches: {}: {}", what, e))?;
+                }
+            }
+        }
+
+        transformers::namespace(list, &k.namespace, cfg).map_err(|e| format!("namespace: {}", e))?;
+        transformers::prefix_suffix(list, &k.name_prefix, &k.name_suffix, cfg)
+            .map_err(|e| format!("namePrefix/nameSuffix: {}", e))?;
+
+        for l in &k.labels {
+            let mut specs: Vec<FieldSpec> = l.fields.clone();
+            if l.include_selectors {
+                extend_unique(&mut specs, &cfg.common_labels);
+            } else {
+                if l.include_templates {
+                    extend_unique(&mut specs, &cfg.template_labels);
+                }
+                extend_unique(
+                    &mut specs,
+                    &[FieldSpec { path: "metadata/labels".into(), create: true, ..Default::default() }],
+                );
+            }
+            transformers::set_entries(list, &l.pairs, &specs).map_err(|e| format!("labels: {}", e))?;
+        }
+        transformers::set_entries(list, &k.common_labels, &cfg.common_labels).map_err(|e| format!("commonLabels: {}", e))?;
+        transformers::set_entries(list, &k.common_annotations, &cfg.common_annotations)
+            .map_err(|e| format!("commonAnnotations: {}", e))?;
+
+        for p in &k.patches_json6902 {
+            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr).map_err(|e| format!("patchesJson6902: {}", e))?;
+            let Some(t) = &p.target else { return Err("patchesJson6902: an entry needs a target".into()) };
+            let ops: json_patch::Patch = match patches::parse_patch(&text) {
+                Ok(Loaded::Json(ops)) => ops,
+                Ok(Loaded::Smp(_)) => return Err("patchesJson6902: expected a list of JSON 6902 operations".into()),
+                Err(e) => return Err(format!("patchesJson6902: {}", e)),
+            };
+            patches::json_selected(list, t, &ops).map_err(|e| format!("patchesJson6902: {}", e))?;
+        }
+
+        transformers::replicas(list, &k.replicas, cfg)?;
+        transformers::images(list, &k.images, cfg).map_err(|e| format!("images: {}", e))?;
+
+        let mut reps: Vec<Replacement> = Vec::new();
+        for r in &k.replacements {
+            if !r.path.is_empty() {
+                if r.source.is_some() || !r.targets.is_empty() {
+                    return Err("replacements: cannot specify both path and inline replacement".into());
+                }
+                let text = ldr.read_string(&r.path).map_err(|e| format!("replacements: {}", e))?;
+                let v = yaml::parse_lenient(&text).map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
+                let parsed: Vec<Replacement> = if v.is_array() {
+                    serde_json::from_value(v)
+                } else {
+                    serde_json::from_value::<Replacement>(v).map(|x| vec![x])
+                }
+                .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
+                reps.extend(parsed);
+            } else {
+                reps.push(Replacement { source: r.source.clone(), targets: r.targets.clone() });
+            }
+        }
+        replacements::apply(list, &reps).map_err(|e| format!("replacements: {}", e))?;
+        Ok(())
+    }
+}
+
+fn short(s: &str) -> String {
+    let first = s.lines().next().unwrap_or("");
+    if first.len() > 40 {
+        format!("{}...", &first[..40])
+    } else {
+        first.to_string()
+    }
+}
+
+fn extend_unique(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
+    for fs in from {
+        if !into.iter().any(|x| x.path == fs.path && x.gvk() == fs.gvk()) {
+            into.push(fs.clone());
+        }
+    }
+}
+
+fn patch_text(path: &str, inline: &str, ldr: &RootLoader) -> Result<String, String> {
+    match (path.is_empty(), inline.trim().is_empty()) {
+        (true, true) => Err("must specify one of patch and path".into()),
+        (false, false) => Err("patch and path can't be set at the same time".into()),
+        (false, true) => ldr.read_string(path),
+        (true, false) => Ok(inline.to_string()),
+    }
+}
+
+/// Keep the selector type reachable for callers building targets by hand.
+pub fn selector(kind: &str, name: &str) -> Selector {
+    Selector { kind: kind.into(), name: name.into(), ..Default::default() }
+}
+
+/// The parameters a caller may override at the top level.
+pub type Overrides = BTreeMap<String, String>;

@@ -1,0 +1,289 @@
+//! Field specs and the transformer configuration that holds them.
+//!
+//! A field spec names a slash-separated path inside objects of some gvk
+//! (`spec/template/metadata/labels` in Deployments). Every transformer that
+//! "touches the same field in many kinds" (labels, namespace, prefix, name
+//! references, images, replicas, vars) is driven by a list of them, exactly as
+//! in kustomize's built-in configuration, extended by `configurations:` files
+//! and `crds:`.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::builtins::DEFAULT_FIELD_SPECS;
+use super::resource::Gvk;
+pub use super::types::FieldSpec;
+
+impl FieldSpec {
+    pub fn gvk(&self) -> Gvk {
+        Gvk { group: self.group.clone(), version: self.version.clone(), kind: self.kind.clone() }
+    }
+
+    /// Does this spec apply to objects of `gvk`?
+    pub fn matches(&self, gvk: &Gvk) -> bool {
+        gvk.is_selected_by(&self.gvk())
+    }
+
+    fn same_place(&self, o: &FieldSpec) -> bool {
+        self.group == o.group && self.version == o.version && self.kind == o.kind && self.path == o.path
+    }
+}
+
+/// A kind whose name other objects refer to, and where they refer to it.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct NameBackRef {
+    #[serde(default)]
+    pub group: String,
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub field_specs: Vec<FieldSpec>,
+}
+
+impl NameBackRef {
+    pub fn gvk(&self) -> Gvk {
+        Gvk { group: self.group.clone(), version: self.version.clone(), kind: self.kind.clone() }
+    }
+}
+
+/// kustomize's TransformerConfig.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransformerConfig {
+    #[serde(default)]
+    pub name_prefix: Vec<FieldSpec>,
+    #[serde(default)]
+    pub name_suffix: Vec<FieldSpec>,
+    #[serde(default)]
+    pub namespace: Vec<FieldSpec>,
+    #[serde(default)]
+    pub common_labels: Vec<FieldSpec>,
+    #[serde(default)]
+    pub template_labels: Vec<FieldSpec>,
+    #[serde(default)]
+    pub common_annotations: Vec<FieldSpec>,
+    #[serde(default)]
+    pub name_reference: Vec<NameBackRef>,
+    #[serde(default)]
+    pub var_reference: Vec<FieldSpec>,
+    #[serde(default)]
+    pub images: Vec<FieldSpec>,
+    #[serde(default)]
+    pub replicas: Vec<FieldSpec>,
+}
+
+fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
+    for fs in from {
+        if !into.iter().any(|x| x.same_place(fs)) {
+            into.push(fs.clone());
+        }
+    }
+}
+
+impl TransformerConfig {
+    /// The built-in configuration.
+    pub fn builtin() -> TransformerConfig {
+        let v = super::yaml::parse_lenient(DEFAULT_FIELD_SPECS).unwrap_or(Value::Null);
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    pub fn parse(text: &str) -> Result<TransformerConfig, String> {
+        let v = super::yaml::parse_lenient(text)?;
+        if v.is_null() {
+            return Ok(TransformerConfig::default());
+        }
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    /// Union with another configuration (specs deduplicated by gvk and path,
+    /// name references merged per referred kind).
+    pub fn merge(&mut self, o: &TransformerConfig) {
+        merge_specs(&mut self.name_prefix, &o.name_prefix);
+        merge_specs(&mut self.name_suffix, &o.name_suffix);
+        merge_specs(&mut self.namespace, &o.namespace);
+        merge_specs(&mut self.common_labels, &o.common_labels);
+        merge_specs(&mut self.template_labels, &o.template_labels);
+        merge_specs(&mut self.common_annotations, &o.common_annotations);
+        merge_specs(&mut self.var_reference, &o.var_reference);
+        merge_specs(&mut self.images, &o.images);
+        merge_specs(&mut self.replicas, &o.replicas);
+        for nb in &o.name_reference {
+            match self.name_reference.iter_mut().find(|x| x.gvk() == nb.gvk()) {
+                Some(existing) => merge_specs(&mut existing.field_specs, &nb.field_specs),
+                None => self.name_reference.push(nb.clone()),
+            }
+        }
+    }
+}
+
+fn sort_key(fs_group: &str, fs_version: &str, fs_kind: &str) -> (i64, String) {
+    use super::builtins::{ORDER_FIRST, ORDER_LAST};
+    let rank = if let Some(i) = ORDER_FIRST.iter().position(|k| *k == fs_kind) {
+        -(ORDER_FIRST.len() as i64) + i as i64
+    } else if let Some(i) = ORDER_LAST.iter().position(|k| *k == fs_kind) {
+        1 + i as i64
+    } else {
+        0
+    };
+    let g = Gvk { group: fs_group.into(), version: fs_version.into(), kind: fs_kind.into() };
+    (rank, g.to_string())
+}
+
+impl TransformerConfig {
+    /// kustomize sorts every spec list (and the name references) by kind
+    /// rank, then `group_version_kind`.
+    pub fn sort_fields(&mut self) {
+        for l in [
+            &mut self.name_prefix,
+            &mut self.name_suffix,
+            &mut self.namespace,
+            &mut self.common_labels,
+            &mut self.template_labels,
+            &mut self.common_annotations,
+            &mut self.var_reference,
+            &mut self.images,
+            &mut self.replicas,
+        ] {
+            l.sort_by_key(|f| sort_key(&f.group, &f.version, &f.kind));
+        }
+        self.name_reference.sort_by_key(|n| sort_key(&n.group, &n.version, &n.kind));
+    }
+}
+
+/// Split a field-spec path on `/`, keeping `[...]` segments whole.
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0;
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'/') => {
+                chars.next();
+                cur.push('/');
+            }
+            '[' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            '/' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter().filter(|s| !s.is_empty()).collect()
+}
+
+/// What to create when the last field of a path is missing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    No,
+    Map,
+    Scalar,
+}
+
+/// Walk `path` in `node`, calling `set` on each node it leads to. Sequences
+/// met on the way are walked element by element. Missing fields are created
+/// (maps on the way, `last` at the end) only when `create` allows it.
+pub fn walk(
+    node: &mut Value,
+    path: &[String],
+    create: Create,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    if path.is_empty() {
+        return set(node);
+    }
+    match node {
+        Value::Null => Ok(()),
+        Value::Array(items) => {
+            for it in items.iter_mut() {
+                walk(it, path, create, set)?;
+            }
+            Ok(())
+        }
+        Value::Object(m) => {
+            let (name, is_seq) = match path[0].strip_suffix("[]") {
+                Some(n) => (n, true),
+                None => (path[0].as_str(), false),
+            };
+            if name.is_empty() {
+                return Err("cannot set or create an empty field name".into());
+            }
+            let last = path.len() == 1;
+            if !m.contains_key(name) {
+                if create == Create::No || is_seq {
+                    return Ok(());
+                }
+                let fresh = if last && create == Create::Scalar { Value::Null } else { Value::Object(Map::new()) };
+                m.insert(name.to_string(), fresh);
+            } else if m.get(name).map(Value::is_null).unwrap_or(false) && create != Create::No && !is_seq {
+                if !(last && create == Create::Scalar) {
+                    m.insert(name.to_string(), Value::Object(Map::new()));
+                }
+            }
+            match m.get_mut(name) {
+                Some(child) => walk(child, &path[1..], create, set),
+                None => Ok(()),
+            }
+        }
+        _ => Err(format!("expected sequence or mapping node at '{}'", path[0])),
+    }
+}
+
+/// Apply `set` at every spec in `specs` that matches the object's gvk.
+pub fn apply_specs(
+    obj: &mut Value,
+    gvk: &Gvk,
+    specs: &[FieldSpec],
+    last: Create,
+    set: &mut dyn FnMut(&mut Value) -> Result<(), String>,
+) -> Result<(), String> {
+    for fs in specs {
+        if !fs.matches(gvk) {
+            continue;
+        }
+        let path = split_path(&fs.path);
+        let create = if fs.create { last } else { Create::No };
+        walk(obj, &path, create, set).map_err(|e| format!("considering field '{}': {}", fs.path, e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builtin_config_loads() {
+        let c = TransformerConfig::builtin();
+        assert!(!c.common_labels.is_empty());
+        assert!(!c.name_reference.is_empty());
+        assert!(!c.namespace.is_empty());
+    }
+
+    #[test]
+    fn walks_sequences_and_creates_maps() {
+        let mut v = json!({"spec": {"containers": [{"name": "a"}, {"name": "b"}]}});
+        let path = split_path("spec/containers/env");
+        walk(&mut v, &path, Create::Map, &mut |n| {
+            *n = json!({"x": 1});
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(v["spec"]["containers"][1]["env"], json!({"x": 1}));
+    }
+
+    #[test]
+    fn keeps_bracket_segments() {
+        assert_eq!(split_path("a/[b/c]/d"), vec!["a", "[b/c]", "d"]);
+    }
+}

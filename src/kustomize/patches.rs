@@ -1,0 +1,164 @@
+//! `patchesStrategicMerge`, `patchesJson6902` and `patches`.
+//!
+//! A patch without a target finds its object by the patch's own id (any
+//! previous or current id of an object); a patch with a target applies to
+//! every object the selector picks, and matching nothing is not an error (as
+//! in kustomize). Strategic merge lives in `smp.rs`; RFC 6902 comes from the
+//! `json-patch` crate.
+
+use serde_json::Value;
+
+use super::reslist::{display_name, ResList};
+use super::resource::{Gvk, ResId, Resource};
+use super::smp::{strategic_merge, SmpOutcome};
+use super::types::{Patch, Selector};
+use super::yaml;
+
+/// A loaded patch: strategic merge documents or one JSON 6902 operation list.
+pub enum Loaded {
+    Smp(Vec<Value>),
+    Json(json_patch::Patch),
+}
+
+/// Parse patch text into strategic-merge documents or JSON 6902 operations.
+pub fn parse_patch(text: &str) -> Result<Loaded, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty patch".into());
+    }
+    let docs = yaml::parse_documents(text)?;
+    if docs.len() == 1 && docs[0].is_array() {
+        let ops: json_patch::Patch = serde_json::from_value(docs[0].clone())
+            .map_err(|e| format!("invalid JSON 6902 patch: {}", e))?;
+        return Ok(Loaded::Json(ops));
+    }
+    if docs.iter().any(|d| !d.is_object()) {
+        return Err("a patch must be a strategic merge patch (a mapping) or a JSON 6902 patch (a list)".into());
+    }
+    Ok(Loaded::Smp(docs))
+}
+
+fn patch_id(p: &Value) -> ResId {
+    let s = |path: &str| p.pointer(path).and_then(Value::as_str).unwrap_or("").to_string();
+    ResId {
+        gvk: Gvk::from_api_version(&s("/apiVersion"), &s("/kind")),
+        name: s("/metadata/name"),
+        namespace: s("/metadata/namespace"),
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+pub struct PatchOptions {
+    pub allow_name_change: bool,
+    pub allow_kind_change: bool,
+}
+
+/// Apply one strategic merge patch to one object, keeping its name, kind and
+/// namespace unless the options allow a change. Returns false when the patch
+/// deleted the object.
+fn apply_smp(r: &mut Resource, patch: &Value, opts: PatchOptions) -> Result<bool, String> {
+    let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+    if opts.allow_name_change || opts.allow_kind_change {
+        r.store_previous_id();
+    }
+    let av = r.api_version().to_string();
+    match strategic_merge(&r.obj, patch, &av, &kind).map_err(|e| e.to_string())? {
+        SmpOutcome::Deleted => return Ok(false),
+        SmpOutcome::Merged(v) => r.obj = v,
+    }
+    if r.is_empty() {
+        return Ok(false);
+    }
+    if !opts.allow_kind_change {
+        r.set_kind(&kind);
+    }
+    if !opts.allow_name_change {
+        r.set_name(&name);
+    }
+    if ns.is_empty() {
+        if let Some(md) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            md.remove("namespace");
+        }
+    } else {
+        r.set_namespace(&ns);
+    }
+    Ok(true)
+}
+
+/// Apply a strategic merge patch found by its own id.
+pub fn smp_by_id(list: &mut ResList, patch: &Value, opts: PatchOptions) -> Result<(), String> {
+    let id = patch_id(patch);
+    let idx = list.matching_any_id(|x| x.equals(&id));
+    match idx.len() {
+        1 => {
+            let i = idx[0];
+            if !apply_smp(&mut list.items[i], patch, opts)? {
+                list.items.remove(i);
+            }
+            Ok(())
+        }
+        0 => Err(format!(
+            "no resource matches strategic merge patch \"{} {}\" (apiVersion {}); check its kind, name and namespace",
+            id.gvk.kind,
+            display_name(&id),
+            id.gvk.api_version()
+        )),
+        n => Err(format!(
+            "{} resources match strategic merge patch \"{} {}\"; add a namespace to the patch",
+            n,
+            id.gvk.kind,
+            display_name(&id)
+        )),
+    }
+}
+
+/// Apply a strategic merge patch to every selected object.
+pub fn smp_selected(list: &mut ResList, sel: &Selector, patch: &Value, opts: PatchOptions) -> Result<(), String> {
+    let idx = list.select(sel)?;
+    let mut deleted = Vec::new();
+    for i in idx {
+        let mut p = patch.clone();
+        // The patch takes the target's apiVersion so the target's schema applies.
+        if let Some(m) = p.as_object_mut() {
+            m.insert("apiVersion".into(), Value::String(list.items[i].api_version().to_string()));
+        }
+        if !apply_smp(&mut list.items[i], &p, opts)? {
+            deleted.push(i);
+        }
+    }
+    for i in deleted.into_iter().rev() {
+        list.items.remove(i);
+    }
+    check_unique(list)
+}
+
+/// Apply JSON 6902 operations to every selected object.
+pub fn json_selected(list: &mut ResList, sel: &Selector, ops: &json_patch::Patch) -> Result<(), String> {
+    let idx = list.select(sel)?;
+    for i in idx {
+        let r = &mut list.items[i];
+        r.store_previous_id();
+        json_patch::patch(&mut r.obj, ops).map_err(|e| {
+            format!("JSON 6902 patch on {} '{}' failed: {}", r.kind(), r.name(), e)
+        })?;
+    }
+    check_unique(list)
+}
+
+fn check_unique(list: &ResList) -> Result<(), String> {
+    for (i, r) in list.items.iter().enumerate() {
+        let id = r.cur_id();
+        if list.items[i + 1..].iter().any(|x| x.cur_id().equals(&id)) {
+            return Err(format!("patch produced a duplicate id: {} {}", id.gvk.kind, display_name(&id)));
+        }
+    }
+    Ok(())
+}
+
+/// Options of a `patches` entry.
+pub fn options_of(p: &Patch) -> PatchOptions {
+    PatchOptions {
+        allow_name_change: p.options.get("allowNameChange").copied().unwrap_or(false),
+        allow_kind_change: p.options.get("allowKindChange").copied().unwrap_or(false),
+    }
+}

@@ -1,0 +1,371 @@
+//! `replacements:` — copy a value from one object's field into fields of
+//! other objects. Field paths are dot-separated with `[key=value]` element
+//! selectors, `*` wildcards, numeric indexes and `[a.b]` for keys with dots.
+
+use serde_json::{Map, Value};
+
+use super::reslist::{LabelSelector, ResList};
+use super::resource::{Gvk, ResId};
+use super::types::{FieldOptions, Replacement, Selector, SourceSelector};
+
+/// Split a dotted field path, keeping `[...]` segments whole.
+pub fn split_dotted(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                if depth == 0 && !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+                depth += 1;
+                cur.push(c);
+            }
+            ']' => {
+                depth -= 1;
+                cur.push(c);
+                if depth == 0 {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            '.' if depth == 0 => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    // `[a.b]` without `=` is a plain key containing dots.
+    out.into_iter()
+        .map(|s| if s.starts_with('[') && s.ends_with(']') && !s.contains('=') { s[1..s.len() - 1].to_string() } else { s })
+        .collect()
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        Value::Number(n) => super::yaml::format_number(n),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Collect mutable references to every node `path` matches, creating
+/// missing fields (as `create_as`) when asked.
+fn matches<'a>(node: &'a mut Value, path: &[String], create: Option<&Value>, out: &mut Vec<&'a mut Value>) -> Result<(), String> {
+    if path.is_empty() {
+        out.push(node);
+        return Ok(());
+    }
+    let seg = path[0].as_str();
+    let rest = &path[1..];
+    let make = |last: bool| -> Value {
+        if last {
+            match create {
+                Some(Value::Object(_)) => Value::Object(Map::new()),
+                Some(Value::Array(_)) => Value::Array(vec![]),
+                _ => Value::Null,
+            }
+        } else if rest.first().map(|s| s.starts_with('[') || s.parse::<usize>().is_ok()).unwrap_or(false) {
+            Value::Array(vec![])
+        } else {
+            Value::Object(Map::new())
+        }
+    };
+    if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        let (k, v) = inner.split_once('=').unwrap_or(("", inner));
+        if node.is_null() && create.is_some() {
+            *node = Value::Array(vec![]);
+        }
+        let Value::Array(items) = node else { return Ok(()) };
+        let pos: Vec<usize> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| if k.is_empty() { scalar_text(it) == v && !it.is_object() } else { it.get(k).map(scalar_text).as_deref() == Some(v) })
+            .map(|(i, _)| i)
+            .collect();
+        if pos.is_empty() {
+            if create.is_some() && !k.is_empty() {
+                let mut m = Map::new();
+                m.insert(k.to_string(), Value::String(v.to_string()));
+                items.push(Value::Object(m));
+                let last = items.len() - 1;
+                return matches(&mut items[last], rest, create, out);
+            }
+            return Ok(());
+        }
+        let mut refs: Vec<&'a mut Value> = items.iter_mut().collect();
+        let mut picked = Vec::new();
+        for (i, r) in refs.drain(..).enumerate() {
+            if pos.contains(&i) {
+                picked.push(r);
+            }
+        }
+        for r in picked {
+            matches(r, rest, create, out)?;
+        }
+        return Ok(());
+    }
+    if seg == "*" {
+        match node {
+            Value::Array(items) => {
+                for it in items.iter_mut() {
+                    matches(it, rest, create, out)?;
+                }
+            }
+            Value::Object(m) => {
+                for (_, it) in m.iter_mut() {
+                    matches(it, rest, create, out)?;
+                }
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    match node {
+        Value::Array(items) => {
+            if let Ok(i) = seg.parse::<usize>() {
+                if let Some(it) = items.get_mut(i) {
+                    return matches(it, rest, create, out);
+                }
+                return Ok(());
+            }
+            Err(format!("expected a mapping at '{}' but found a list", seg))
+        }
+        Value::Object(m) => {
+            if !m.contains_key(seg) {
+                if create.is_none() {
+                    return Ok(());
+                }
+                m.insert(seg.to_string(), make(rest.is_empty()));
+            } else if create.is_some() && m.get(seg).map(Value::is_null).unwrap_or(false) && !rest.is_empty() {
+                m.insert(seg.to_string(), make(false));
+            }
+            match m.get_mut(seg) {
+                Some(child) => matches(child, rest, create, out),
+                None => Ok(()),
+            }
+        }
+        Value::Null => {
+            if create.is_some() {
+                *node = Value::Object(Map::new());
+                return matches(node, path, create, out);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Read the value at a dotted path (first match).
+pub fn lookup(obj: &Value, path: &str) -> Option<Value> {
+    let mut copy = obj.clone();
+    let parts = split_dotted(path);
+    let mut out = Vec::new();
+    matches(&mut copy, &parts, None, &mut out).ok()?;
+    out.into_iter().next().map(|v| v.clone())
+}
+
+fn id_selected_by(id: &ResId, sel_gvk: &Gvk, name: &str, namespace: &str) -> bool {
+    (name.is_empty() || name == id.name)
+        && (namespace.is_empty() || {
+            let s = ResId { gvk: sel_gvk.clone(), name: String::new(), namespace: namespace.to_string() };
+            s.ns_equals(id)
+        })
+        && id.gvk.is_selected_by(sel_gvk)
+}
+
+fn selector_gvk(s: &Selector) -> Gvk {
+    Gvk { group: s.group.clone(), version: s.version.clone(), kind: s.kind.clone() }
+}
+
+fn source_desc(s: &SourceSelector) -> String {
+    let mut parts = Vec::new();
+    for (k, v) in [("kind", &s.kind), ("name", &s.name), ("namespace", &s.namespace), ("group", &s.group), ("version", &s.version)] {
+        if !v.is_empty() {
+            parts.push(format!("{}={}", k, v));
+        }
+    }
+    parts.join(" ")
+}
+
+fn refine(opts: Option<&FieldOptions>, v: Value) -> Result<Value, String> {
+    let Some(o) = opts else { return Ok(v) };
+    if o.delimiter.is_empty() {
+        return Ok(v);
+    }
+    if v.is_object() || v.is_array() {
+        return Err("delimiter option can only be used with scalar nodes".into());
+    }
+    let text = scalar_text(&v);
+    let parts: Vec<&str> = text.split(o.delimiter.as_str()).collect();
+    if o.index < 0 || o.index as usize >= parts.len() {
+        return Err(format!("options.index {} is out of bounds for value {}", o.index, text));
+    }
+    Ok(Value::String(parts[o.index as usize].to_string()))
+}
+
+fn set_target(target: &mut Value, value: &Value, opts: Option<&FieldOptions>) -> Result<(), String> {
+    let mut value = value.clone();
+    if let Some(o) = opts.filter(|o| !o.delimiter.is_empty()) {
+        if target.is_object() || target.is_array() {
+            return Err("delimiter option can only be used with scalar nodes".into());
+        }
+        let cur = scalar_text(target);
+        let mut parts: Vec<String> = cur.split(o.delimiter.as_str()).map(str::to_string).collect();
+        let v = scalar_text(&value);
+        if o.index < 0 {
+            parts.insert(0, v);
+        } else if o.index as usize >= parts.len() {
+            parts.push(v);
+        } else {
+            parts[o.index as usize] = v;
+        }
+        value = Value::String(parts.join(&o.delimiter));
+    }
+    let value_is_scalar = !(value.is_object() || value.is_array());
+    match target {
+        // A scalar target keeps its type: only the text changes.
+        Value::String(_) if value_is_scalar => *target = Value::String(scalar_text(&value)),
+        Value::Number(_) if value_is_scalar => {
+            let t = scalar_text(&value);
+            *target = super::yaml::parse_documents(&format!("v: {}", t))
+                .ok()
+                .and_then(|d| d.into_iter().next())
+                .and_then(|d| d.get("v").cloned())
+                .filter(|v| v.is_number())
+                .unwrap_or(Value::String(t));
+        }
+        Value::Bool(_) if value_is_scalar => {
+            let t = scalar_text(&value);
+            *target = match t.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::String(t),
+            };
+        }
+        _ => *target = value,
+    }
+    Ok(())
+}
+
+/// Run replacements in order over the list.
+pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
+    for rep in reps {
+        let Some(src) = &rep.source else {
+            return Err("replacements must specify a source and at least one target".into());
+        };
+        if rep.targets.is_empty() {
+            return Err("replacements must specify a source and at least one target".into());
+        }
+        let sgvk = Gvk { group: src.group.clone(), version: src.version.clone(), kind: src.kind.clone() };
+        let mut found = None;
+        for (i, r) in list.items.iter().enumerate() {
+            if r.all_ids().iter().rev().any(|id| id_selected_by(id, &sgvk, &src.name, &src.namespace)) {
+                if found.is_some() {
+                    return Err(format!("multiple matches for replacement source {}", source_desc(src)));
+                }
+                found = Some(i);
+            }
+        }
+        let Some(si) = found else {
+            return Err(format!("replacement source not found: nothing selected by {}", source_desc(src)));
+        };
+        let fp = if src.field_path.is_empty() { "metadata.name" } else { src.field_path.as_str() };
+        let value = match lookup(&list.items[si].obj, fp) {
+            Some(v) if !v.is_null() && v != Value::String(String::new()) => v,
+            _ => {
+                return Err(format!(
+                    "fieldPath '{}' is missing for replacement source {}",
+                    fp,
+                    source_desc(src)
+                ))
+            }
+        };
+        let value = refine(src.options.as_ref(), value)?;
+        for t in &rep.targets {
+            let Some(sel) = &t.select else { return Err("replacement target must specify resources to select".into()) };
+            let paths: Vec<String> = if t.field_paths.is_empty() { vec!["metadata.name".into()] } else { t.field_paths.clone() };
+            let sel_gvk = selector_gvk(sel);
+            let labels = if sel.label_selector.is_empty() { None } else { Some(LabelSelector::parse(&sel.label_selector)?) };
+            let annos =
+                if sel.annotation_selector.is_empty() { None } else { Some(LabelSelector::parse(&sel.annotation_selector)?) };
+            for r in list.items.iter_mut() {
+                let ids = r.all_ids();
+                if !ids.iter().any(|id| id_selected_by(id, &sel_gvk, &sel.name, &sel.namespace)) {
+                    continue;
+                }
+                if labels.as_ref().map(|l| !l.matches(&r.labels())).unwrap_or(false)
+                    || annos.as_ref().map(|l| !l.matches(&r.annotations())).unwrap_or(false)
+                {
+                    continue;
+                }
+                let rejected = t.reject.iter().any(|rj| {
+                    let rg = selector_gvk(rj);
+                    let id_part = !(rj.name.is_empty() && rj.namespace.is_empty() && rg == Gvk::default());
+                    let by_id = id_part && ids.iter().any(|id| id_selected_by(id, &rg, &rj.name, &rj.namespace));
+                    let by_labels = !rj.label_selector.is_empty()
+                        && LabelSelector::parse(&rj.label_selector).map(|l| l.matches(&r.labels())).unwrap_or(false);
+                    let by_annos = !rj.annotation_selector.is_empty()
+                        && LabelSelector::parse(&rj.annotation_selector)
+                            .map(|l| l.matches(&r.annotations()))
+                            .unwrap_or(false);
+                    by_id || by_labels || by_annos
+                });
+                if rejected {
+                    continue;
+                }
+                let create = t.options.as_ref().map(|o| o.create).unwrap_or(false);
+                for p in &paths {
+                    let parts = split_dotted(p);
+                    let mut hits = Vec::new();
+                    matches(&mut r.obj, &parts, if create { Some(&value) } else { None }, &mut hits)?;
+                    if hits.is_empty() {
+                        return Err(if create {
+                            format!("unable to find or create field \"{}\" in replacement target {} '{}'", p, r.kind(), r.name())
+                        } else {
+                            format!(
+                                "unable to find field \"{}\" in replacement target {} '{}' (set options.create to add it)",
+                                p,
+                                r.kind(),
+                                r.name()
+                            )
+                        });
+                    }
+                    for h in hits {
+                        set_target(h, &value, t.options.as_ref())?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn splits_with_selectors() {
+        assert_eq!(
+            split_dotted("spec.containers.[name=a.b].image"),
+            vec!["spec", "containers", "[name=a.b]", "image"]
+        );
+        assert_eq!(split_dotted("metadata.annotations.[x.y/z]"), vec!["metadata", "annotations", "x.y/z"]);
+    }
+
+    #[test]
+    fn looks_up_by_selector() {
+        let v = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
+        assert_eq!(lookup(&v, "spec.containers.[name=b].image"), Some(json!("y")));
+        assert_eq!(lookup(&v, "spec.containers.1.name"), Some(json!("b")));
+    }
+}

@@ -1,0 +1,334 @@
+//! The ordered list of objects a build accumulates, with kustomize's id rules
+//! (append refuses duplicate ids; generators merge or replace by any id) and
+//! selection by [`Selector`].
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::resource::{Behavior, Gvk, ResId, Resource};
+use super::types::Selector;
+
+#[derive(Default, Clone, Debug)]
+pub struct ResList {
+    pub items: Vec<Resource>,
+}
+
+impl ResList {
+    pub fn new() -> ResList {
+        ResList::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Append, refusing an id that is already present.
+    pub fn append(&mut self, r: Resource) -> Result<(), String> {
+        let id = r.cur_id();
+        if let Some(existing) = self.items.iter().find(|x| x.cur_id().equals(&id)) {
+            return Err(format!(
+                "may not add resource with an already registered id: {} {} (from {} and {})",
+                id.gvk.kind,
+                display_name(&id),
+                existing.origin,
+                r.origin
+            ));
+        }
+        self.items.push(r);
+        Ok(())
+    }
+
+    pub fn append_all(&mut self, other: ResList) -> Result<(), String> {
+        for r in other.items {
+            self.append(r)?;
+        }
+        Ok(())
+    }
+
+    /// Indices of objects any of whose ids (previous or current) match.
+    pub fn matching_any_id(&self, pred: impl Fn(&ResId) -> bool) -> Vec<usize> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.prev_ids.iter().any(&pred) || pred(&r.cur_id()))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Add a generated object: create, or merge/replace into an existing one.
+    pub fn absorb(&mut self, mut r: Resource) -> Result<(), String> {
+        let id = r.cur_id();
+        let matches = self.matching_any_id(|x| x.equals(&id));
+        match matches.len() {
+            0 => match r.behavior {
+                Behavior::Merge | Behavior::Replace => Err(format!(
+                    "{} '{}' does not exist; cannot merge or replace (behavior {:?})",
+                    id.gvk.kind,
+                    display_name(&id),
+                    r.behavior
+                )
+                .to_lowercase_behavior()),
+                Behavior::Create => self.append(r),
+            },
+            1 => {
+                let i = matches[0];
+                let old = self.items[i].clone();
+                match r.behavior {
+                    Behavior::Replace => copy_merge_meta(&mut r, &old),
+                    Behavior::Merge => {
+                        copy_merge_meta(&mut r, &old);
+                        merge_map_from(&mut r.obj, &old.obj, "data");
+                        merge_map_from(&mut r.obj, &old.obj, "binaryData");
+                    }
+                    Behavior::Create => {
+                        return Err(format!(
+                            "{} '{}' already exists; a generator over it needs behavior merge or replace",
+                            id.gvk.kind,
+                            display_name(&id)
+                        ))
+                    }
+                }
+                self.items[i] = r;
+                Ok(())
+            }
+            _ => Err(format!("found multiple objects that could accept merge of {}", id)),
+        }
+    }
+
+    /// Objects selected by a patch or replacement selector.
+    pub fn select(&self, s: &Selector) -> Result<Vec<usize>, String> {
+        let sel = CompiledSelector::new(s)?;
+        let mut out = Vec::new();
+        for (i, r) in self.items.iter().enumerate() {
+            if sel.matches(r)? {
+                out.push(i);
+            }
+        }
+        Ok(out)
+    }
+}
+
+trait LowerBehavior {
+    fn to_lowercase_behavior(self) -> String;
+}
+impl LowerBehavior for String {
+    fn to_lowercase_behavior(self) -> String {
+        self.replace("(behavior Merge)", "(behavior merge)").replace("(behavior Replace)", "(behavior replace)")
+    }
+}
+
+pub fn display_name(id: &ResId) -> String {
+    if id.namespace.is_empty() {
+        id.name.clone()
+    } else {
+        format!("{}/{}", id.namespace, id.name)
+    }
+}
+
+/// Labels and annotations merged (old first, new wins); name, namespace and
+/// history taken from the old object.
+fn copy_merge_meta(r: &mut Resource, old: &Resource) {
+    for key in ["labels", "annotations"] {
+        let mut merged: Map<String, Value> =
+            old.obj.pointer(&format!("/metadata/{}", key)).and_then(Value::as_object).cloned().unwrap_or_default();
+        if let Some(new) = r.obj.pointer(&format!("/metadata/{}", key)).and_then(Value::as_object) {
+            for (k, v) in new {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(md) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            if merged.is_empty() {
+                md.remove(key);
+            } else {
+                md.insert(key.to_string(), Value::Object(merged));
+            }
+        }
+    }
+    r.set_name(old.name());
+    let ns = old.namespace().to_string();
+    if ns.is_empty() {
+        if let Some(md) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            md.remove("namespace");
+        }
+    } else {
+        r.set_namespace(&ns);
+    }
+    r.prev_ids = old.prev_ids.clone();
+    r.prefixes = old.prefixes.clone();
+    r.suffixes = old.suffixes.clone();
+}
+
+fn merge_map_from(obj: &mut Value, old: &Value, field: &str) {
+    let Some(old_map) = old.get(field).and_then(Value::as_object) else { return };
+    let mut merged = old_map.clone();
+    if let Some(new) = obj.get(field).and_then(Value::as_object) {
+        for (k, v) in new {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(o) = obj.as_object_mut() {
+        o.insert(field.to_string(), Value::Object(merged));
+    }
+}
+
+/// A selector with its regular expressions compiled (names and namespaces
+/// and gvk fields match as anchored regexes, as in kustomize).
+pub struct CompiledSelector<'a> {
+    s: &'a Selector,
+    name: Option<Regex>,
+    namespace: Option<Regex>,
+    group: Option<Regex>,
+    version: Option<Regex>,
+    kind: Option<Regex>,
+    labels: Option<LabelSelector>,
+    annotations: Option<LabelSelector>,
+}
+
+fn anchored(p: &str) -> Result<Option<Regex>, String> {
+    if p.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(&format!("^(?:{})$", p)).map(Some).map_err(|e| format!("invalid selector pattern '{}': {}", p, e))
+}
+
+impl<'a> CompiledSelector<'a> {
+    pub fn new(s: &'a Selector) -> Result<CompiledSelector<'a>, String> {
+        Ok(CompiledSelector {
+            s,
+            name: anchored(&s.name)?,
+            namespace: anchored(&s.namespace)?,
+            group: anchored(&s.group)?,
+            version: anchored(&s.version)?,
+            kind: anchored(&s.kind)?,
+            labels: if s.label_selector.is_empty() { None } else { Some(LabelSelector::parse(&s.label_selector)?) },
+            annotations: if s.annotation_selector.is_empty() {
+                None
+            } else {
+                Some(LabelSelector::parse(&s.annotation_selector)?)
+            },
+        })
+    }
+
+    pub fn matches_gvk(&self, gvk: &Gvk) -> bool {
+        let m = |re: &Option<Regex>, v: &str| re.as_ref().map(|r| r.is_match(v)).unwrap_or(true);
+        m(&self.group, &gvk.group) && m(&self.version, &gvk.version) && m(&self.kind, &gvk.kind)
+    }
+
+    pub fn matches(&self, r: &Resource) -> Result<bool, String> {
+        let _ = self.s;
+        let cur = r.cur_id();
+        let org = r.org_id();
+        if let Some(re) = &self.namespace {
+            if !re.is_match(org.effective_namespace()) && !re.is_match(cur.effective_namespace()) {
+                return Ok(false);
+            }
+        }
+        if let Some(re) = &self.name {
+            if !re.is_match(&org.name) && !re.is_match(&cur.name) {
+                return Ok(false);
+            }
+        }
+        if !self.matches_gvk(&cur.gvk) {
+            return Ok(false);
+        }
+        if let Some(ls) = &self.labels {
+            if !ls.matches(&r.labels()) {
+                return Ok(false);
+            }
+        }
+        if let Some(ls) = &self.annotations {
+            if !ls.matches(&r.annotations()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Kubernetes label selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`,
+/// `a notin (x)`, `a`, `!a`, comma-separated.
+pub struct LabelSelector {
+    reqs: Vec<Req>,
+}
+
+enum Req {
+    Eq(String, String),
+    Ne(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    NotExists(String),
+}
+
+impl LabelSelector {
+    pub fn parse(s: &str) -> Result<LabelSelector, String> {
+        let mut reqs = Vec::new();
+        // Split on commas outside parentheses.
+        let mut parts = Vec::new();
+        let mut depth = 0;
+        let mut cur = String::new();
+        for c in s.chars() {
+            match c {
+                '(' => {
+                    depth += 1;
+                    cur.push(c)
+                }
+                ')' => {
+                    depth -= 1;
+                    cur.push(c)
+                }
+                ',' if depth == 0 => parts.push(std::mem::take(&mut cur)),
+                _ => cur.push(c),
+            }
+        }
+        parts.push(cur);
+        for p in parts {
+            let p = p.trim();
+            if p.is_empty() {
+                continue;
+            }
+            let set = |rest: &str| -> Result<Vec<String>, String> {
+                let rest = rest.trim();
+                let inner = rest
+                    .strip_prefix('(')
+                    .and_then(|r| r.strip_suffix(')'))
+                    .ok_or_else(|| format!("invalid label selector '{}'", s))?;
+                Ok(inner.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            };
+            if let Some(k) = p.strip_prefix('!') {
+                reqs.push(Req::NotExists(k.trim().to_string()));
+            } else if let Some((k, v)) = p.split_once("!=") {
+                reqs.push(Req::Ne(k.trim().into(), v.trim().into()));
+            } else if let Some((k, v)) = p.split_once("==") {
+                reqs.push(Req::Eq(k.trim().into(), v.trim().into()));
+            } else if let Some((k, v)) = p.split_once('=') {
+                reqs.push(Req::Eq(k.trim().into(), v.trim().into()));
+            } else if let Some(idx) = p.find(" notin ") {
+                reqs.push(Req::NotIn(p[..idx].trim().into(), set(&p[idx + 7..])?));
+            } else if let Some(idx) = p.find(" in ") {
+                reqs.push(Req::In(p[..idx].trim().into(), set(&p[idx + 4..])?));
+            } else if p.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+                reqs.push(Req::Exists(p.to_string()));
+            } else {
+                return Err(format!("invalid label selector '{}'", s));
+            }
+        }
+        Ok(LabelSelector { reqs })
+    }
+
+    pub fn matches(&self, labels: &Map<String, Value>) -> bool {
+        let get = |k: &str| labels.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        self.reqs.iter().all(|r| match r {
+            Req::Eq(k, v) => get(k).as_deref() == Some(v.as_str()),
+            Req::Ne(k, v) => get(k).as_deref() != Some(v.as_str()),
+            Req::In(k, vs) => get(k).map(|x| vs.contains(&x)).unwrap_or(false),
+            Req::NotIn(k, vs) => get(k).map(|x| !vs.contains(&x)).unwrap_or(true),
+            Req::Exists(k) => labels.contains_key(k),
+            Req::NotExists(k) => !labels.contains_key(k),
+        })
+    }
+}

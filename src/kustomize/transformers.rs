@@ -1,0 +1,296 @@
+//! The field-spec driven transformers: namespace, name prefix/suffix, labels,
+//! annotations, images, replicas. Each is one function over the list, in the
+//! order kustomize runs them (see `build.rs`).
+
+use regex::Regex;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use super::builtins::PREFIX_SUFFIX_SKIP;
+use super::fieldspec::{apply_specs, Create, FieldSpec, TransformerConfig};
+use super::reslist::ResList;
+use super::resource::{ensure_object, Gvk};
+use super::types::{Image, Replica};
+
+fn scalar_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// `namespace:` — set metadata.namespace on namespaced objects, the extra
+/// namespace fields of the config, and `default` ServiceAccount subjects of
+/// role bindings.
+pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Result<(), String> {
+    if ns.is_empty() {
+        return Ok(());
+    }
+    let specs: Vec<FieldSpec> = cfg.namespace.iter().filter(|fs| fs.path != "metadata/namespace").cloned().collect();
+    for i in 0..list.items.len() {
+        let r = &mut list.items[i];
+        if r.is_empty() {
+            continue;
+        }
+        r.store_previous_id();
+        let gvk = r.gvk();
+        apply_specs(&mut r.obj, &gvk, &specs, Create::Scalar, &mut |n| {
+            *n = Value::String(ns.to_string());
+            Ok(())
+        })?;
+        if !gvk.is_cluster_scoped() {
+            r.set_namespace(ns);
+        }
+        if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
+            if let Some(Value::Array(subjects)) = r.obj.get_mut("subjects") {
+                for s in subjects.iter_mut() {
+                    if s.get("name").and_then(Value::as_str) == Some("default") {
+                        if let Some(m) = s.as_object_mut() {
+                            m.insert("namespace".into(), Value::String(ns.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        let id = list.items[i].cur_id();
+        let n = list.items.iter().filter(|x| x.cur_id().equals(&id)).count();
+        if n != 1 {
+            return Err(format!("namespace transformation produces ID conflict: {}", id));
+        }
+    }
+    Ok(())
+}
+
+fn skip_prefix_suffix(gvk: &Gvk) -> bool {
+    PREFIX_SUFFIX_SKIP.iter().any(|(g, k)| gvk.kind == *k && (g.is_empty() || gvk.group == *g))
+}
+
+/// `namePrefix:` / `nameSuffix:`.
+pub fn prefix_suffix(list: &mut ResList, prefix: &str, suffix: &str, cfg: &TransformerConfig) -> Result<(), String> {
+    for (affix, is_prefix) in [(prefix, true), (suffix, false)] {
+        if affix.is_empty() {
+            continue;
+        }
+        let specs = if is_prefix { &cfg.name_prefix } else { &cfg.name_suffix };
+        for r in list.items.iter_mut() {
+            let org = r.org_id();
+            if skip_prefix_suffix(&org.gvk) {
+                continue;
+            }
+            for fs in specs {
+                if !org.gvk.is_selected_by(&fs.gvk()) {
+                    continue;
+                }
+                if fs.path == "metadata/name" {
+                    r.store_previous_id();
+                    if is_prefix {
+                        r.prefixes.push(affix.to_string());
+                    } else {
+                        r.suffixes.push(affix.to_string());
+                    }
+                }
+                let gvk = r.gvk();
+                apply_specs(&mut r.obj, &gvk, std::slice::from_ref(fs), Create::Scalar, &mut |n| {
+                    let cur = scalar_string(n).unwrap_or_default();
+                    *n = Value::String(if is_prefix { format!("{}{}", affix, cur) } else { format!("{}{}", cur, affix) });
+                    Ok(())
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Set string entries in every map the specs lead to (labels, annotations).
+pub fn set_entries(list: &mut ResList, entries: &BTreeMap<String, String>, specs: &[FieldSpec]) -> Result<(), String> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    for r in list.items.iter_mut() {
+        let gvk = r.gvk();
+        apply_specs(&mut r.obj, &gvk, specs, Create::Map, &mut |n| {
+            if n.is_null() {
+                *n = Value::Object(Map::new());
+            }
+            match n {
+                Value::Object(m) => {
+                    for (k, v) in entries {
+                        m.insert(k.clone(), Value::String(v.clone()));
+                    }
+                    Ok(())
+                }
+                _ => Err("expected a mapping".to_string()),
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Split an image reference into name, tag and digest as kustomize does.
+pub fn split_image(image: &str) -> (String, String, String) {
+    let (search, offset) = match image.find('/') {
+        Some(i) if i > 0 => (&image[i..], i),
+        _ => (image, 0),
+    };
+    let id = search.find('@');
+    let ic = search.find(':');
+    match (id, ic) {
+        (None, None) => (image.to_string(), String::new(), String::new()),
+        (Some(d), c) if c.map(|c| d < c).unwrap_or(true) => {
+            let d = d + offset;
+            (image[..d].to_string(), String::new(), image[d + 1..].to_string())
+        }
+        (Some(d), Some(c)) => {
+            let (d, c) = (d + offset, c + offset);
+            (image[..c].to_string(), image[c + 1..d].to_string(), image[d + 1..].to_string())
+        }
+        (None, Some(c)) => {
+            let c = c + offset;
+            (image[..c].to_string(), image[c + 1..].to_string(), String::new())
+        }
+        _ => (image.to_string(), String::new(), String::new()),
+    }
+}
+
+struct ImageUpdater<'a> {
+    img: &'a Image,
+    pattern: Option<Regex>,
+}
+
+impl<'a> ImageUpdater<'a> {
+    fn new(img: &'a Image) -> ImageUpdater<'a> {
+        let pattern = Regex::new(&format!("^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$", img.name)).ok();
+        ImageUpdater { img, pattern }
+    }
+
+    fn update(&self, n: &mut Value) {
+        let Some(value) = n.as_str() else { return };
+        let matched = self.pattern.as_ref().map(|p| p.is_match(value)).unwrap_or(false);
+        if !matched {
+            return;
+        }
+        let (mut name, mut tag, mut digest) = split_image(value);
+        if !self.img.new_name.is_empty() {
+            name = self.img.new_name.clone();
+        }
+        if !self.img.new_tag.is_empty() && !self.img.digest.is_empty() {
+            tag = self.img.new_tag.clone();
+            digest = self.img.digest.clone();
+        } else if !self.img.new_tag.is_empty() {
+            tag = self.img.new_tag.clone();
+            digest.clear();
+        } else if !self.img.digest.is_empty() {
+            tag.clear();
+            digest = self.img.digest.clone();
+        }
+        if !self.img.tag_suffix.is_empty() {
+            tag.push_str(&self.img.tag_suffix);
+        }
+        let mut out = name;
+        if !tag.is_empty() {
+            out.push(':');
+            out.push_str(&tag);
+        }
+        if !digest.is_empty() {
+            out.push('@');
+            out.push_str(&digest);
+        }
+        *n = Value::String(out);
+    }
+
+    /// The legacy pass: every `image` in any `containers`/`initContainers`
+    /// list anywhere in the object.
+    fn legacy(&self, v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m.iter_mut() {
+                    if (k == "containers" || k == "initContainers") && child.is_array() {
+                        if let Value::Array(items) = child {
+                            for it in items.iter_mut() {
+                                if let Some(img) = it.get_mut("image") {
+                                    self.update(img);
+                                }
+                            }
+                        }
+                    }
+                    self.legacy(child);
+                }
+            }
+            Value::Array(items) => {
+                for it in items.iter_mut() {
+                    self.legacy(it);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `images:` — one pass per image entry, legacy walk then field specs.
+pub fn images(list: &mut ResList, images: &[Image], cfg: &TransformerConfig) -> Result<(), String> {
+    for img in images {
+        let up = ImageUpdater::new(img);
+        for r in list.items.iter_mut() {
+            if r.kind() != "CustomResourceDefinition" {
+                up.legacy(&mut r.obj);
+            }
+            let gvk = r.gvk();
+            apply_specs(&mut r.obj, &gvk, &cfg.images, Create::No, &mut |n| {
+                up.update(n);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// `replicas:` — set the count on objects with that name (any id).
+pub fn replicas(list: &mut ResList, replicas: &[Replica], cfg: &TransformerConfig) -> Result<(), String> {
+    for rep in replicas {
+        let mut found = false;
+        for fs in &cfg.replicas {
+            let fgvk = fs.gvk();
+            let idx = list.matching_any_id(|id| id.name == rep.name && id.gvk.is_selected_by(&fgvk));
+            if idx.is_empty() {
+                continue;
+            }
+            found = true;
+            for i in idx {
+                let r = &mut list.items[i];
+                let gvk = r.gvk();
+                apply_specs(&mut r.obj, &gvk, std::slice::from_ref(fs), Create::Scalar, &mut |n| {
+                    *n = Value::Number(rep.count.into());
+                    Ok(())
+                })?;
+            }
+        }
+        if !found {
+            return Err(format!(
+                "replicas: resource with name '{}' does not match a config with a replica field (Deployment, ReplicationController, ReplicaSet, StatefulSet or a custom replicas field spec)",
+                rep.name
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Keep one helper visible for callers that build maps by hand.
+pub fn object_mut(v: &mut Value) -> &mut Map<String, Value> {
+    ensure_object(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_images() {
+        assert_eq!(split_image("nginx"), ("nginx".into(), "".into(), "".into()));
+        assert_eq!(split_image("nginx:1.2"), ("nginx".into(), "1.2".into(), "".into()));
+        assert_eq!(split_image("reg:5000/nginx:1.2"), ("reg:5000/nginx".into(), "1.2".into(), "".into()));
+        assert_eq!(split_image("nginx@sha256:abc"), ("nginx".into(), "".into(), "sha256:abc".into()));
+        assert_eq!(split_image("nginx:1@sha256:abc"), ("nginx".into(), "1".into(), "sha256:abc".into()));
+    }
+}

@@ -1,0 +1,5 @@
+//! kfp-aws: render, validate and apply Kubeflow Pipelines on AWS.
+//!
+//! The library holds the kustomize engine ([`kustomize`]) that every command
+//! of the binary builds on.
+pub mod kustomize;
