@@ -42,8 +42,37 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     nameref::fix(&mut acc.list, &acc.config).map_err(at)?;
     vars::resolve(&mut acc.list, &acc.vars, &acc.config.var_reference).map_err(at)?;
     let mut items = acc.list.items;
+    for r in items.iter_mut() {
+        strip_build_annotations(r);
+    }
     order::sort(&mut items, kust.sort_options.as_ref());
     Ok(items)
+}
+
+/// Annotations kustomize removes from its output (build metadata off), and
+/// an annotations map left empty.
+const BUILD_ANNOTATIONS: [&str; 6] = [
+    "config.kubernetes.io/origin",
+    "alpha.config.kubernetes.io/transformations",
+    "kustomize.config.k8s.io/id",
+    "kustomize.config.k8s.io/behavior",
+    "kustomize.config.k8s.io/needs-hash",
+    "config.k8s.io/id",
+];
+
+fn strip_build_annotations(r: &mut Resource) {
+    let Some(md) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) else { return };
+    let empty = match md.get_mut("annotations") {
+        Some(Value::Object(a)) => {
+            a.retain(|k, _| !BUILD_ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("internal.config.kubernetes.io/"));
+            a.is_empty()
+        }
+        Some(Value::Null) => true,
+        _ => false,
+    };
+    if empty {
+        md.remove("annotations");
+    }
 }
 
 fn add_hashes(list: &mut ResList) {

@@ -1,12 +1,15 @@
-//! `crds:` — field specs declared by custom resource definitions.
+//! `crds:` — name references declared in OpenAPI definitions.
 //!
-//! kustomize reads OpenAPI definitions whose properties carry
-//! `x-kubernetes-object-ref-kind` (and `-api-version`): such a property holds
-//! the name of an object of that kind, so a rename of that object follows
-//! into it. Definitions are matched to kinds by their
-//! `x-kubernetes-group-version-kind` entry.
+//! kustomize reads files of OpenAPI definitions (a map from definition name,
+//! e.g. `github.com/x/api/v1.MyKind`, to `{Schema, Dependencies}`). A root
+//! definition (one whose schema has `kind` and `apiVersion` properties) names
+//! a kind by the last dot-separated part of its name. Walking its properties
+//! (following `$ref`s to other definitions in the file), a property carrying
+//! `x-kubernetes-object-ref-kind` (and `-api-version`) holds a reference:
+//! its `name` field (or the field `x-kubernetes-object-ref-name-key` names)
+//! then follows renames of objects of that kind.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::fieldspec::{FieldSpec, NameBackRef, TransformerConfig};
 use super::resource::Gvk;
@@ -14,39 +17,38 @@ use super::resource::Gvk;
 pub fn config_from_crds(text: &str) -> Result<TransformerConfig, String> {
     let mut cfg = TransformerConfig::default();
     for doc in super::yaml::parse_documents(text)? {
-        let defs: Vec<(&String, &Value)> = match doc.get("definitions").and_then(Value::as_object) {
-            Some(d) => d.iter().collect(),
-            None => doc.as_object().map(|m| m.iter().collect()).unwrap_or_default(),
+        let Some(defs) = doc.as_object() else {
+            return Err("expected a map of OpenAPI definitions".into());
         };
-        for (_, def) in defs {
-            let gvk = match def.get("x-kubernetes-group-version-kind").and_then(|v| v.get(0).or(Some(v))) {
-                Some(g) => Gvk {
-                    group: g.get("group").and_then(Value::as_str).unwrap_or("").to_string(),
-                    version: g.get("version").and_then(Value::as_str).unwrap_or("").to_string(),
-                    kind: g.get("kind").and_then(Value::as_str).unwrap_or("").to_string(),
-                },
-                None => continue,
+        for (name, def) in defs {
+            let Some(schema) = def.get("Schema").or_else(|| def.get("schema")) else {
+                return Err(format!("definition '{}' has no Schema (crds: takes OpenAPI definitions, not CRD objects)", name));
             };
-            collect(def, &gvk, &mut Vec::new(), &mut cfg);
+            let props = schema.get("properties").and_then(Value::as_object);
+            let is_root = props.map(|p| p.contains_key("kind") && p.contains_key("apiVersion")).unwrap_or(false);
+            if !is_root {
+                continue;
+            }
+            let kind = name.rsplit('.').next().unwrap_or(name).to_string();
+            let owner = Gvk { kind, ..Default::default() };
+            collect(defs, schema, &owner, &mut Vec::new(), &mut cfg, 0);
         }
     }
     Ok(cfg)
 }
 
-fn collect(schema: &Value, owner: &Gvk, path: &mut Vec<String>, cfg: &mut TransformerConfig) {
+fn collect(defs: &Map<String, Value>, schema: &Value, owner: &Gvk, path: &mut Vec<String>, cfg: &mut TransformerConfig, depth: usize) {
+    if depth > 32 {
+        return;
+    }
     let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
     for (name, prop) in props {
         path.push(name.clone());
         if let Some(kind) = prop.get("x-kubernetes-object-ref-kind").and_then(Value::as_str) {
             let av = prop.get("x-kubernetes-object-ref-api-version").and_then(Value::as_str).unwrap_or("");
             let target = Gvk::from_api_version(av, kind);
-            let spec = FieldSpec {
-                group: owner.group.clone(),
-                version: owner.version.clone(),
-                kind: owner.kind.clone(),
-                path: path.join("/"),
-                ..Default::default()
-            };
+            let key = prop.get("x-kubernetes-object-ref-name-key").and_then(Value::as_str).unwrap_or("name");
+            let spec = FieldSpec { kind: owner.kind.clone(), path: format!("{}/{}", path.join("/"), key), ..Default::default() };
             cfg.merge(&TransformerConfig {
                 name_reference: vec![NameBackRef {
                     group: target.group,
@@ -56,8 +58,13 @@ fn collect(schema: &Value, owner: &Gvk, path: &mut Vec<String>, cfg: &mut Transf
                 }],
                 ..Default::default()
             });
+        } else if let Some(r) = prop.get("$ref").and_then(Value::as_str) {
+            if let Some(sub) = defs.get(r).and_then(|d| d.get("Schema").or_else(|| d.get("schema"))) {
+                collect(defs, sub, owner, path, cfg, depth + 1);
+            }
+        } else {
+            collect(defs, prop, owner, path, cfg, depth + 1);
         }
-        collect(prop, owner, path, cfg);
         path.pop();
     }
 }

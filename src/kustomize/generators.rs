@@ -70,6 +70,22 @@ fn pairs(args: &GeneratorArgs, ldr: &dyn SourceLoader) -> Result<Vec<(String, Ve
     Ok(out)
 }
 
+/// Base64 as kustomize writes Secret data: lines of 70 characters, each
+/// ending in a newline, once the text is 70 characters or longer.
+pub fn encode_base64_lines(v: &[u8]) -> String {
+    const LINE: usize = 70;
+    let enc = base64::engine::general_purpose::STANDARD.encode(v);
+    if enc.len() < LINE {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + enc.len() / LINE + 1);
+    for chunk in enc.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
 fn remove_quotes(s: &str) -> &str {
     let b = s.as_bytes();
     if b.len() < 2 || b[0] != b[b.len() - 1] {
@@ -114,7 +130,7 @@ pub fn generate(
             return Err(format!("{} '{}' illegally repeats the key '{}'", kind, args.name, k));
         }
         if secret {
-            data.insert(k, Value::String(base64::engine::general_purpose::STANDARD.encode(&v)));
+            data.insert(k, Value::String(encode_base64_lines(&v)));
         } else {
             match String::from_utf8(v) {
                 Ok(s) => {

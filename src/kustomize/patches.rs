@@ -62,7 +62,18 @@ fn apply_smp(r: &mut Resource, patch: &Value, opts: PatchOptions) -> Result<bool
         r.store_previous_id();
     }
     let av = r.api_version().to_string();
-    match strategic_merge(&r.obj, patch, &av, &kind).map_err(|e| e.to_string())? {
+    // Labels and annotations are string maps: a null there is the string "null".
+    let mut patch = patch.clone();
+    for key in ["labels", "annotations"] {
+        if let Some(Value::Object(m)) = patch.get_mut("metadata").and_then(|md| md.get_mut(key)) {
+            for (_, v) in m.iter_mut() {
+                if v.is_null() {
+                    *v = Value::String("null".into());
+                }
+            }
+        }
+    }
+    match strategic_merge(&r.obj, &patch, &av, &kind).map_err(|e| e.to_string())? {
         SmpOutcome::Deleted => return Ok(false),
         SmpOutcome::Merged(v) => r.obj = v,
     }

@@ -13,8 +13,13 @@ pub fn split_dotted(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut depth = 0;
-    for c in path.chars() {
+    let mut chars = path.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
+            '\\' if chars.peek() == Some(&'.') => {
+                chars.next();
+                cur.push('.');
+            }
             '[' => {
                 if depth == 0 && !cur.is_empty() {
                     out.push(std::mem::take(&mut cur));

@@ -685,7 +685,15 @@ impl Tree {
         match self.field(id, name) {
             Some(existing) => {
                 if existing != v {
-                    self.nodes[existing] = self.nodes[v].clone();
+                    let mut n = self.nodes[v].clone();
+                    // kyaml keeps the target's quoting style: a number or
+                    // boolean written over a quoted string stays a string
+                    if let (Node::Scalar(Value::String(old)), Node::Scalar(new)) = (&self.nodes[existing], &n) {
+                        if matches!(new, Value::Number(_) | Value::Bool(_)) && !resolve_plain(old).is_string() {
+                            n = Node::Scalar(Value::String(scalar_text(new)));
+                        }
+                    }
+                    self.nodes[existing] = n;
                 }
             }
             None => {
@@ -1068,7 +1076,8 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// How a plain YAML scalar written by kyaml reads back.
+/// How text written as a plain YAML scalar reads back (yaml.v3's resolver,
+/// closely enough to tell strings from the rest).
 fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
@@ -1079,10 +1088,26 @@ fn resolve_plain(text: &str) -> Value {
     if let Ok(i) = text.parse::<i64>() {
         return Value::from(i);
     }
-    if text.contains('.') {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    for (prefix, radix) in [("0x", 16), ("0o", 8), ("0b", 2)] {
+        if let Some(digits) = unsigned.strip_prefix(prefix) {
+            if let Ok(i) = i64::from_str_radix(digits, radix) {
+                return Value::from(if text.starts_with('-') { -i } else { i });
+            }
+        }
+    }
+    let lower = unsigned.to_ascii_lowercase();
+    if matches!(lower.as_str(), ".inf" | ".nan") {
+        // not representable in JSON; it is not a string either
+        return Value::Null;
+    }
+    let float_like = !unsigned.is_empty()
+        && unsigned.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && unsigned.chars().next().map_or(false, |c| c.is_ascii_digit() || c == '.');
+    if float_like {
         if let Ok(f) = text.parse::<f64>() {
-            if f.is_finite() {
-                return Value::from(f);
+            if let Some(n) = serde_json::Number::from_f64(f) {
+                return Value::Number(n);
             }
         }
     }

@@ -161,7 +161,7 @@ struct ImageUpdater<'a> {
 
 impl<'a> ImageUpdater<'a> {
     fn new(img: &'a Image) -> ImageUpdater<'a> {
-        let pattern = Regex::new(&format!("^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$", img.name)).ok();
+        let pattern = Regex::new(&format!("^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$", img.name)).ok();
         ImageUpdater { img, pattern }
     }
 

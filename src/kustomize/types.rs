@@ -280,8 +280,8 @@ impl GeneratorOptions {
             for (k, v) in &g.annotations {
                 out.annotations.entry(k.clone()).or_insert_with(|| v.clone());
             }
-            if out.disable_name_suffix_hash.is_none() {
-                out.disable_name_suffix_hash = g.disable_name_suffix_hash;
+            if g.disable_name_suffix_hash == Some(true) {
+                out.disable_name_suffix_hash = Some(true);
             }
             if g.immutable {
                 out.immutable = true;

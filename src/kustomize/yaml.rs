@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 fn options(duplicates_last_wins: bool) -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
     o.strict_booleans = true;
+    o.legacy_octal_numbers = true;
     o.budget = None;
     if duplicates_last_wins {
         o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
@@ -480,7 +481,6 @@ fn is_printable(c: char) -> bool {
         || ('\u{20}'..='\u{7E}').contains(&c)
         || ('\u{A0}'..='\u{D7FF}').contains(&c)
         || (('\u{E000}'..='\u{FFFD}').contains(&c) && c != '\u{FEFF}')
-        || ('\u{10000}'..='\u{10FFFF}').contains(&c)
 }
 
 fn is_break(c: char) -> bool {
