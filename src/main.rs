@@ -14,7 +14,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", e);
+            // One line, whatever the source of the message.
+            let msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            eprintln!("error: {}", msg);
             ExitCode::from(1)
         }
     }

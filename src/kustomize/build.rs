@@ -244,14 +244,6 @@ impl<'a> Builder<'a> {
     /// Build one level. `into` is the parent's accumulator when this level is
     /// a component.
     fn accumulate(&mut self, dir: &Path, into: Option<Acc>, component: bool) -> Result<(Acc, Kustomization), Error> {
-        if let Some(visited) = self.stack.iter().find(|v| v.starts_with(dir)) {
-            return Err(Error(format!(
-                "cycle detected: '{}' includes '{}', which contains '{}'",
-                display(self.stack.last().map(|p| p.as_path()).unwrap_or(dir)),
-                display(dir),
-                display(visited)
-            )));
-        }
         let (k, file) = self.load_kustomization(dir)?;
         let fname = display(&file);
         if component && !k.is_component() {
@@ -282,6 +274,7 @@ impl<'a> Builder<'a> {
             if !self.fs.is_dir(&sub) {
                 return Err(at(format!("components: '{}' is not a directory", entry)));
             }
+            self.check_cycle(&sub).map_err(|e| at(format!("components: '{}': {}", entry, e)))?;
             let taken = std::mem::take(&mut acc);
             let (sub_acc, _) = self.accumulate(&sub, Some(taken), true)?;
             acc = sub_acc;
@@ -312,8 +305,8 @@ impl<'a> Builder<'a> {
         self.transform(k, &ldr, &mut acc).map_err(at)?;
 
         // vars: bind to their objects now, substitute at the end.
-        for v in &k.vars {
-            if acc.vars.iter().any(|x| x.name == v.name) {
+        for (i, v) in k.vars.iter().enumerate() {
+            if acc.vars.iter().chain(&k.vars[..i]).any(|x| x.name == v.name) {
                 return Err(at(format!("vars: var '{}' already encountered", v.name)));
             }
         }
@@ -325,6 +318,18 @@ impl<'a> Builder<'a> {
                 != Some("true")
         });
         Ok(acc)
+    }
+
+    /// A directory may not contain a kustomization that is being built.
+    fn check_cycle(&self, dir: &Path) -> Result<(), String> {
+        match self.stack.iter().find(|v| v.starts_with(dir)) {
+            Some(visited) => Err(format!(
+                "cycle detected: '{}' contains '{}', which is already being built",
+                display(dir),
+                display(visited)
+            )),
+            None => Ok(()),
+        }
     }
 
     fn add_resource(&mut self, dir: &Path, entry: &str, ldr: &RootLoader, acc: &mut Acc, fname: &str) -> Result<(), Error> {
@@ -343,6 +348,7 @@ impl<'a> Builder<'a> {
             }
             Ok(())
         } else if self.fs.is_dir(&p) {
+            self.check_cycle(&p).map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
             let (sub, _) = self.accumulate(&p, None, false)?;
             acc.list.append_all(sub.list).map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
             acc.config.merge(&sub.config);
