@@ -1113,3 +1113,1895 @@ fn resolve_plain(text: &str) -> Value {
     }
     Value::String(text.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Each `kubectl_*` case is a kustomization (resource + patch under
+    //! `patches:`) run through `kubectl kustomize` (kustomize v5.5.0); the
+    //! expected value is its output.
+    use super::*;
+
+    fn yaml(s: &str) -> Value {
+        serde_saphyr::from_str_with_options(s, serde_saphyr::options! { strict_booleans: true }).expect("test YAML")
+    }
+
+    fn run(res: &str, patch: &str) -> Result<SmpOutcome, SmpError> {
+        let target = yaml(res);
+        let av = target["apiVersion"].as_str().unwrap_or_default().to_string();
+        let kind = target["kind"].as_str().unwrap_or_default().to_string();
+        strategic_merge(&target, &yaml(patch), &av, &kind)
+    }
+
+    fn merged(res: &str, patch: &str, want: &str) {
+        match run(res, patch) {
+            Ok(SmpOutcome::Merged(got)) => assert_eq!(got, yaml(want), "\n got: {}\nwant: {}", got, want),
+            Ok(SmpOutcome::Deleted) => panic!("deleted, expected {}", want),
+            Err(e) => panic!("error {}, expected {}", e, want),
+        }
+    }
+
+    fn deleted(res: &str, patch: &str) {
+        match run(res, patch) {
+            Ok(SmpOutcome::Deleted) => {}
+            Ok(SmpOutcome::Merged(got)) => panic!("expected deletion, got {}", got),
+            Err(e) => panic!("expected deletion, got error {}", e),
+        }
+    }
+
+    fn fails(res: &str, patch: &str, msg: &str) {
+        match run(res, patch) {
+            Err(e) => assert!(e.message.contains(msg), "error {:?} lacks {:?}", e.message, msg),
+            Ok(SmpOutcome::Merged(got)) => panic!("expected an error, got {}", got),
+            Ok(SmpOutcome::Deleted) => panic!("expected an error, got deletion"),
+        }
+    }
+
+    /// new containers and env vars go first, in patch order; the target's other elements follow in their order
+    #[test]
+    fn kubectl_dep_order() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        env:
+        - name: E1
+          value: "1"
+        - name: E2
+          value: "2"
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: c
+      - name: b
+        image: b2
+      - name: d
+        image: d
+      - name: a
+        env:
+        - name: N1
+          value: n1
+        - name: E2
+          value: x
+        - name: N2
+          value: n2"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"c","name":"c"},{"image":"b2","name":"b"},{"image":"d","name":"d"},{"env":[{"name":"N1","value":"n1"},{"name":"E2","value":"x"},{"name":"N2","value":"n2"},{"name":"E1","value":"1"}],"image":"a","name":"a"}]}}}}"#,
+        );
+    }
+
+    /// container ports merge on containerPort+protocol: a patch port without protocol matches by containerPort only; every target port with both keys moves after the others
+    #[test]
+    fn kubectl_ports() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        ports:
+        - containerPort: 80
+        - containerPort: 443
+          protocol: TCP
+        - containerPort: 53
+          protocol: TCP"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        ports:
+        - containerPort: 80
+          name: http
+        - containerPort: 53
+          protocol: UDP
+        - containerPort: 443
+          name: https"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"name":"a","ports":[{"containerPort":53,"protocol":"UDP"},{"containerPort":80,"name":"http"},{"containerPort":443,"protocol":"TCP"},{"containerPort":53,"protocol":"TCP"}]}]}}}}"#,
+        );
+    }
+
+    /// `$patch: replace` on a list element is ignored: the target element stays as it was
+    #[test]
+    fn kubectl_replace_elem() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: new
+        $patch: replace"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"args":["x","y"],"image":"a","name":"a","resources":{"limits":{"cpu":1}}},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// `$patch: delete` on an element removes the matching element
+    #[test]
+    fn kubectl_delete_elem() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        $patch: delete"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// an element `{$patch: replace}` makes the patch list replace the whole list
+    #[test]
+    fn kubectl_list_replace() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: c
+        image: c
+      - $patch: replace"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"c","name":"c"}]}}}}"#,
+        );
+    }
+
+    /// a list without merge strategy is replaced whole, `$patch` element included
+    #[test]
+    fn kubectl_nonassoc_patch_elem() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        args:
+        - z
+        - $patch: replace"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"args":["z",{"$patch":"replace"}],"image":"a","name":"a","resources":{"limits":{"cpu":1}}},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// a top-level `$patch: delete` deletes the object
+    #[test]
+    fn kubectl_top_delete() {
+        deleted(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+$patch: delete"#,
+        );
+    }
+
+    /// `$patch: replace` on a map replaces it
+    #[test]
+    fn kubectl_map_replace() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        resources:
+          $patch: replace
+          requests:
+            cpu: 2"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"args":["x","y"],"image":"a","name":"a","resources":{"requests":{"cpu":2}}},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// `$patch: delete` on a map and `null` remove fields; nulls inside added maps and elements are dropped
+    #[test]
+    fn kubectl_map_delete_nulls() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        resources:
+          $patch: delete
+        args: null
+        newmap:
+          x: null
+          y: 1
+          z: {}
+          w: {q: null}
+      - name: n
+        image: n
+        env:
+        - name: E
+          value: null
+        foo: null"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"a","name":"a","newmap":{"w":{},"y":1,"z":{}}},{"env":[{"name":"E"}],"image":"n","name":"n"},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// `$retainKeys`, `$setElementOrder/..` and `$deleteFromPrimitiveList/..` are plain fields to kyaml
+    #[test]
+    fn kubectl_directives_literal() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+  $deleteFromPrimitiveList/finalizers: [a]
+spec:
+  template:
+    spec:
+      $setElementOrder/containers:
+      - name: b
+      - name: a
+      containers:
+      - name: a
+        resources:
+          $retainKeys: [limits]"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"$deleteFromPrimitiveList/finalizers":["a"],"name":"d"},"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}],"containers":[{"args":["x","y"],"image":"a","name":"a","resources":{"$retainKeys":["limits"],"limits":{"cpu":1}}},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// a map over a scalar is an error
+    #[test]
+    fn kubectl_scalar_to_map() {
+        fails(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image:
+          x: 1"#,
+            "wrong node kind: expected ScalarNode but got MappingNode",
+        );
+    }
+
+    /// a scalar over a map is an error
+    #[test]
+    fn kubectl_map_to_scalar() {
+        fails(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        resources: foo"#,
+            "wrong node kind: expected MappingNode but got ScalarNode",
+        );
+    }
+
+    /// a scalar over a list is an error
+    #[test]
+    fn kubectl_list_to_scalar() {
+        fails(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        args: foo"#,
+            "wrong node kind: expected SequenceNode but got ScalarNode",
+        );
+    }
+
+    /// a keyed list into a missing field: deleted elements and nulls are dropped
+    #[test]
+    fn kubectl_list_into_missing() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      volumes:
+      - name: v1
+        emptyDir: {}
+        x: null
+      - name: v2
+        $patch: delete
+      - name: v3
+        configMap: {name: c}
+      containers:
+      - name: a
+        env:
+        - name: A
+          value: a
+        - name: B
+          valueFrom: {x: null}"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"args":["x","y"],"env":[{"name":"A","value":"a"},{"name":"B","valueFrom":{}}],"image":"a","name":"a","resources":{"limits":{"cpu":1}}},{"image":"b","name":"b"}],"volumes":[{"emptyDir":{},"name":"v1"},{"configMap":{"name":"c"},"name":"v3"}]}}}}"#,
+        );
+    }
+
+    /// deleting every element leaves an empty list
+    #[test]
+    fn kubectl_delete_all() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        $patch: delete
+      - name: b
+        $patch: delete"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[]}}}}"#,
+        );
+    }
+
+    /// an unknown `$patch` value on a map is an error
+    #[test]
+    fn kubectl_unknown_directive() {
+        fails(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    $patch: foo"#,
+            "unknown patch strategy 'foo'",
+        );
+    }
+
+    /// an unknown `$patch` value in a list is an error
+    #[test]
+    fn kubectl_unknown_list_directive() {
+        fails(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - $patch: foo"#,
+            "unknown patch strategy 'foo'",
+        );
+    }
+
+    /// a top-level `$patch: replace` leaves the object unchanged
+    #[test]
+    fn kubectl_top_replace() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+  labels: {x: y}
+$patch: replace
+spec:
+  replicas: 3"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"args":["x","y"],"image":"a","name":"a","resources":{"limits":{"cpu":1}}},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// a patch with only apiVersion, kind and name changes nothing
+    #[test]
+    fn kubectl_empty_patch() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"args":["x","y"],"image":"a","name":"a","resources":{"limits":{"cpu":1}}},{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// a patch element without the merge key deletes every target element that has the key
+    #[test]
+    fn kubectl_patch_elem_without_key() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - image: nokey
+      - name: b
+        image: b2"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"b2","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// a scalar element in a keyed patch list empties the list
+    #[test]
+    fn kubectl_scalar_elem_in_assoc() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a
+        args: [x, y]
+        resources:
+          limits:
+            cpu: 1
+      - name: b
+        image: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - foo"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[]}}}}"#,
+        );
+    }
+
+    /// explicit nulls in the target survive when the patch is silent
+    #[test]
+    fn kubectl_dest_nulls() {
+        merged(
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: d
+data:
+  a: null
+  c: ~
+  d: x"#,
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: d
+data:
+  d: y"#,
+            r#"{"apiVersion":"v1","data":{"a":null,"c":null,"d":"y"},"kind":"ConfigMap","metadata":{"name":"d"}}"#,
+        );
+    }
+
+    /// finalizers are a union: patch values first, then the target's others
+    #[test]
+    fn kubectl_finalizers() {
+        merged(
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: d
+  finalizers: [a, b, c]
+data:
+  x: "1""#,
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: d
+  finalizers: [d, b, e]"#,
+            r#"{"apiVersion":"v1","data":{"x":"1"},"kind":"ConfigMap","metadata":{"finalizers":["d","b","e","a","c"],"name":"d"}}"#,
+        );
+    }
+
+    /// a custom resource has no schema: its lists and finalizers are replaced
+    #[test]
+    fn kubectl_crd_replace() {
+        merged(
+r#"apiVersion: example.com/v1
+kind: Foo
+metadata:
+  name: x
+  finalizers: [a, b]
+spec:
+  items:
+  - name: a
+    v: 1
+  - name: b
+    v: 2
+  ports:
+  - containerPort: 80
+    x: 1"#,
+r#"apiVersion: example.com/v1
+kind: Foo
+metadata:
+  name: x
+  finalizers: [c]
+spec:
+  items:
+  - name: c
+    v: 3
+  - name: a
+    w: 1
+  ports:
+  - containerPort: 81"#,
+            r#"{"apiVersion":"example.com/v1","kind":"Foo","metadata":{"finalizers":["c"],"name":"x"},"spec":{"items":[{"name":"c","v":3},{"name":"a","w":1}],"ports":[{"containerPort":81}]}}"#,
+        );
+    }
+
+    /// Service ports merge on port+protocol
+    #[test]
+    fn kubectl_svc_ports() {
+        merged(
+r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports:
+  - port: 80
+    targetPort: 8080
+  - port: 53
+    protocol: UDP
+    name: dns-udp
+  - port: 53
+    protocol: TCP
+    name: dns-tcp"#,
+r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports:
+  - port: 9090
+    name: new
+  - port: 80
+    targetPort: 9999
+  - port: 53
+    protocol: UDP
+    targetPort: 5353"#,
+            r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"name":"new","port":9090},{"port":80,"targetPort":9999},{"name":"dns-udp","port":53,"protocol":"UDP","targetPort":5353},{"name":"dns-tcp","port":53,"protocol":"TCP"}]}}"#,
+        );
+    }
+
+    /// a patch port naming a protocol the target port lacks matches nothing and is lost
+    #[test]
+    fn kubectl_svc_ports_protocol_patch_only() {
+        merged(
+r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports:
+  - port: 80
+    targetPort: 8080
+    name: a
+  - port: 81
+    name: b"#,
+r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports:
+  - port: 81
+    protocol: TCP
+    targetPort: 1
+  - port: 80
+    protocol: TCP
+    targetPort: 9999"#,
+            r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"name":"a","port":80,"targetPort":8080},{"name":"b","port":81}]}}"#,
+        );
+    }
+
+    /// without any protocol, ports merge on port alone and keep patch order; "80" matches 80
+    #[test]
+    fn kubectl_svc_ports_no_protocol() {
+        merged(
+r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports:
+  - port: 80
+    name: a
+  - port: 81
+    name: b
+  - port: 82
+    name: c"#,
+r#"apiVersion: v1
+kind: Service
+metadata:
+  name: s
+spec:
+  ports:
+  - port: 90
+    name: n
+  - port: 82
+    targetPort: 2
+  - port: "80"
+    targetPort: 1"#,
+            r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"name":"n","port":90},{"name":"c","port":82,"targetPort":2},{"name":"a","port":"80","targetPort":1},{"name":"b","port":81}]}}"#,
+        );
+    }
+
+    /// a target element without the merge key wipes the merged list but itself
+    #[test]
+    fn kubectl_dest_elem_without_key() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - name: A
+          value: a
+        - value: nokey
+        - name: B
+          value: b"#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - name: C
+          value: c
+        - name: B
+          value: b2"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"env":[{"value":"nokey"}],"name":"a"}]}}}}"#,
+        );
+    }
+
+    /// with duplicate keys in the target, the last duplicate overwrites the merged element
+    #[test]
+    fn kubectl_dup_in_dest() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - name: A
+          value: "1"
+        - name: B
+          value: b
+        - name: A
+          value: "2""#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        env:
+        - name: A
+          value: p
+          x: y"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"env":[{"name":"A","value":"2"},{"name":"B","value":"b"}],"name":"a"}]}}}}"#,
+        );
+    }
+
+    /// ServiceAccount secrets merge by name; its imagePullSecrets are replaced (v1.21.2 schema)
+    #[test]
+    fn kubectl_sa() {
+        merged(
+r#"apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: s
+secrets:
+- name: a
+imagePullSecrets:
+- name: a"#,
+r#"apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: s
+secrets:
+- name: b
+imagePullSecrets:
+- name: b"#,
+            r#"{"apiVersion":"v1","imagePullSecrets":[{"name":"b"}],"kind":"ServiceAccount","metadata":{"name":"s"},"secrets":[{"name":"b"},{"name":"a"}]}"#,
+        );
+    }
+
+    /// extensions/v1beta1 Deployment is not in the schema: lists are replaced
+    #[test]
+    fn kubectl_ext_deployment() {
+        merged(
+r#"apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: d
+  finalizers: [a]
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        image: a"#,
+r#"apiVersion: extensions/v1beta1
+kind: Deployment
+metadata:
+  name: d
+  finalizers: [b]
+spec:
+  template:
+    spec:
+      containers:
+      - name: b
+        image: b"#,
+            r#"{"apiVersion":"extensions/v1beta1","kind":"Deployment","metadata":{"finalizers":["b"],"name":"d"},"spec":{"template":{"spec":{"containers":[{"image":"b","name":"b"}]}}}}"#,
+        );
+    }
+
+    /// inside a custom resource, a map with a built-in apiVersion and kind takes that schema
+    #[test]
+    fn kubectl_nested_kind_crd() {
+        merged(
+r#"apiVersion: ex.com/v1
+kind: Foo
+metadata:
+  name: d
+spec:
+  inner:
+    apiVersion: apps/v1
+    kind: Deployment
+    spec:
+      template:
+        spec:
+          containers:
+          - name: a
+            image: a
+  other:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: a
+            image: a"#,
+r#"apiVersion: ex.com/v1
+kind: Foo
+metadata:
+  name: d
+spec:
+  inner:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: b
+            image: b
+  other:
+    spec:
+      template:
+        spec:
+          containers:
+          - name: b
+            image: b"#,
+            r#"{"apiVersion":"ex.com/v1","kind":"Foo","metadata":{"name":"d"},"spec":{"inner":{"apiVersion":"apps/v1","kind":"Deployment","spec":{"template":{"spec":{"containers":[{"image":"b","name":"b"},{"image":"a","name":"a"}]}}}},"other":{"spec":{"template":{"spec":{"containers":[{"image":"b","name":"b"}]}}}}}}"#,
+        );
+    }
+
+    /// topologySpreadConstraints merge on two keys, hostAliases on ip, tolerations are replaced
+    #[test]
+    fn kubectl_tsc_tol_hostaliases() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  tolerations:
+  - key: a
+    operator: Exists
+  hostAliases:
+  - ip: 1.1.1.1
+    hostnames: [a]
+  topologySpreadConstraints:
+  - topologyKey: zone
+    whenUnsatisfiable: DoNotSchedule
+    maxSkew: 1
+  - topologyKey: host
+    whenUnsatisfiable: ScheduleAnyway
+    maxSkew: 1
+  containers:
+  - name: c"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  tolerations:
+  - key: b
+    operator: Exists
+  hostAliases:
+  - ip: 2.2.2.2
+    hostnames: [b]
+  - ip: 1.1.1.1
+    hostnames: [c]
+  topologySpreadConstraints:
+  - topologyKey: zone
+    whenUnsatisfiable: DoNotSchedule
+    maxSkew: 5
+  - topologyKey: region
+    whenUnsatisfiable: DoNotSchedule
+    maxSkew: 2"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c"}],"hostAliases":[{"hostnames":["b"],"ip":"2.2.2.2"},{"hostnames":["c"],"ip":"1.1.1.1"}],"tolerations":[{"key":"b","operator":"Exists"}],"topologySpreadConstraints":[{"maxSkew":2,"topologyKey":"region","whenUnsatisfiable":"DoNotSchedule"},{"maxSkew":5,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"},{"maxSkew":1,"topologyKey":"host","whenUnsatisfiable":"ScheduleAnyway"}]}}"#,
+        );
+    }
+
+    /// `$patch: replace` in a primitive merge list; a duplicated patch key keeps the first
+    #[test]
+    fn kubectl_finalizers_replace_dup_patch() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  finalizers: [a, b]
+spec:
+  containers:
+  - name: c
+    env:
+    - name: X
+      value: x"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  finalizers:
+  - c
+  - $patch: replace
+spec:
+  containers:
+  - name: c
+    env:
+    - name: Y
+      value: "1"
+    - name: Y
+      value: "2""#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"finalizers":["c"],"name":"p"},"spec":{"containers":[{"env":[{"name":"Y","value":"1"},{"name":"X","value":"x"}],"name":"c"}]}}"#,
+        );
+    }
+
+    /// ownerReferences merge by uid, volumes by name (sources pile up), volumeMounts by mountPath; volumeClaimTemplates are replaced
+    #[test]
+    fn kubectl_ownerrefs_volumes() {
+        merged(
+r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: s
+  ownerReferences:
+  - uid: u1
+    name: o1
+    kind: X
+    apiVersion: v1
+  - uid: u2
+    name: o2
+    kind: X
+    apiVersion: v1
+spec:
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      resources: {requests: {storage: 1Gi}}
+  template:
+    spec:
+      volumes:
+      - name: cfg
+        configMap:
+          name: c
+      - name: other
+        emptyDir: {}
+      containers:
+      - name: a
+        volumeMounts:
+        - mountPath: /a
+          name: cfg
+        - mountPath: /b
+          name: other"#,
+r#"apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: s
+  ownerReferences:
+  - uid: u2
+    name: renamed
+spec:
+  volumeClaimTemplates:
+  - metadata:
+      name: data2
+  template:
+    spec:
+      volumes:
+      - name: cfg
+        secret:
+          secretName: s
+      containers:
+      - name: a
+        volumeMounts:
+        - mountPath: /b
+          name: cfg
+          readOnly: true
+        - mountPath: /c
+          name: new"#,
+            r#"{"apiVersion":"apps/v1","kind":"StatefulSet","metadata":{"name":"s","ownerReferences":[{"apiVersion":"v1","kind":"X","name":"renamed","uid":"u2"},{"apiVersion":"v1","kind":"X","name":"o1","uid":"u1"}]},"spec":{"template":{"spec":{"containers":[{"name":"a","volumeMounts":[{"mountPath":"/b","name":"cfg","readOnly":true},{"mountPath":"/c","name":"new"},{"mountPath":"/a","name":"cfg"}]}],"volumes":[{"configMap":{"name":"c"},"name":"cfg","secret":{"secretName":"s"}},{"emptyDir":{},"name":"other"}]}},"volumeClaimTemplates":[{"metadata":{"name":"data2"}}]}}"#,
+        );
+    }
+
+    /// CronJob job template: metadata finalizers, imagePullSecrets, init and regular containers merge; envFrom is replaced
+    #[test]
+    fn kubectl_cronjob() {
+        merged(
+r#"apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: c
+spec:
+  schedule: "* * * * *"
+  jobTemplate:
+    metadata:
+      finalizers: [x]
+    spec:
+      template:
+        spec:
+          imagePullSecrets:
+          - name: a
+          containers:
+          - name: a
+            image: a
+            envFrom:
+            - configMapRef: {name: a}
+            ports:
+            - containerPort: 80"#,
+r#"apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: c
+spec:
+  jobTemplate:
+    metadata:
+      finalizers: [y]
+    spec:
+      template:
+        spec:
+          imagePullSecrets:
+          - name: b
+          initContainers:
+          - name: init
+            image: i
+          containers:
+          - name: side
+            image: s
+          - name: a
+            envFrom:
+            - secretRef: {name: b}
+            ports:
+            - containerPort: 81"#,
+            r#"{"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"c"},"spec":{"jobTemplate":{"metadata":{"finalizers":["y","x"]},"spec":{"template":{"spec":{"containers":[{"image":"s","name":"side"},{"envFrom":[{"secretRef":{"name":"b"}}],"image":"a","name":"a","ports":[{"containerPort":81},{"containerPort":80}]}],"imagePullSecrets":[{"name":"b"},{"name":"a"}],"initContainers":[{"image":"i","name":"init"}]}}}},"schedule":"* * * * *"}}"#,
+        );
+    }
+
+    /// ephemeral containers merge env but replace ports; init container ports merge
+    #[test]
+    fn kubectl_job_ephemeral() {
+        merged(
+r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+spec:
+  template:
+    spec:
+      ephemeralContainers:
+      - name: e
+        ports:
+        - containerPort: 1
+        env:
+        - name: A
+          value: a
+      initContainers:
+      - name: i
+        ports:
+        - containerPort: 1
+      containers:
+      - name: c"#,
+r#"apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+spec:
+  template:
+    spec:
+      ephemeralContainers:
+      - name: e
+        ports:
+        - containerPort: 2
+        env:
+        - name: B
+          value: b
+      initContainers:
+      - name: i
+        ports:
+        - containerPort: 2"#,
+            r#"{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"containers":[{"name":"c"}],"ephemeralContainers":[{"env":[{"name":"B","value":"b"},{"name":"A","value":"a"}],"name":"e","ports":[{"containerPort":2}]}],"initContainers":[{"name":"i","ports":[{"containerPort":2},{"containerPort":1}]}]}}}}"#,
+        );
+    }
+
+    /// `- $patch: delete` removes a keyed list; `- $patch: merge` is the default
+    #[test]
+    fn kubectl_list_delete_directive() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    env:
+    - name: A
+      value: a
+  volumes:
+  - name: v
+    emptyDir: {}"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  volumes:
+  - $patch: delete
+  containers:
+  - name: c
+    env:
+    - $patch: merge
+    - name: B
+      value: b"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"env":[{"name":"B","value":"b"},{"name":"A","value":"a"}],"name":"c"}]}}"#,
+        );
+    }
+
+    /// null removes a list; an empty patch list keeps the target list
+    #[test]
+    fn kubectl_null_list_and_empty_list() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  imagePullSecrets:
+  - name: x
+  containers:
+  - name: c
+    env:
+    - name: A
+      value: a
+    ports:
+    - containerPort: 80"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  imagePullSecrets: null
+  containers:
+  - name: c
+    env: []
+    ports: null"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"env":[{"name":"A","value":"a"}],"name":"c"}]}}"#,
+        );
+    }
+
+    /// a keyed patch list over a null target list
+    #[test]
+    fn kubectl_dest_null_list() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    env: null
+    args: null"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    env:
+    - name: A
+      value: a
+    - name: B
+      $patch: delete"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"args":null,"env":[{"name":"A","value":"a"}],"name":"c"}]}}"#,
+        );
+    }
+
+    /// directives inside a new element, and an element without key inside a new list
+    #[test]
+    fn kubectl_new_elem_nested_directives() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: n
+    $patch: replace
+    resources:
+      $patch: replace
+      limits: {cpu: 1}
+    securityContext:
+      $patch: delete
+    env:
+    - name: A
+      value: a
+    - name: B
+      $patch: delete
+    - $patch: replace"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"env":[{"$patch":"replace"}],"name":"n","resources":{"limits":{"cpu":1}}},{"name":"c"}]}}"#,
+        );
+    }
+
+    /// label removal by null, annotations replaced, data merged
+    #[test]
+    fn kubectl_labels_annotations() {
+        merged(
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  labels: {a: "1", b: "2"}
+  annotations: {x: y}
+data:
+  k: v"#,
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  labels: {a: null, c: "3"}
+  annotations:
+    $patch: replace
+    z: w
+data:
+  k: null
+  n: m
+binaryData: null"#,
+            r#"{"apiVersion":"v1","data":{"n":"m"},"kind":"ConfigMap","metadata":{"annotations":{"z":"w"},"labels":{"b":"2","c":"3"},"name":"c"}}"#,
+        );
+    }
+
+    /// webhooks merge by name
+    #[test]
+    fn kubectl_webhooks() {
+        merged(
+r#"apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: w
+webhooks:
+- name: a.x.io
+  sideEffects: None
+  rules:
+  - operations: [CREATE]
+- name: b.x.io
+  sideEffects: None"#,
+r#"apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata:
+  name: w
+webhooks:
+- name: b.x.io
+  clientConfig:
+    caBundle: Zm9v
+- name: a.x.io
+  rules:
+  - operations: [UPDATE]"#,
+            r#"{"apiVersion":"admissionregistration.k8s.io/v1","kind":"MutatingWebhookConfiguration","metadata":{"name":"w"},"webhooks":[{"clientConfig":{"caBundle":"Zm9v"},"name":"b.x.io","sideEffects":"None"},{"name":"a.x.io","rules":[{"operations":["UPDATE"]}],"sideEffects":"None"}]}"#,
+        );
+    }
+
+    /// Node podCIDRs union, addresses and conditions merge by type
+    #[test]
+    fn kubectl_status_conditions_node() {
+        merged(
+r#"apiVersion: v1
+kind: Node
+metadata:
+  name: n
+spec:
+  podCIDRs: [10.0.0.0/24]
+status:
+  addresses:
+  - type: InternalIP
+    address: 1.1.1.1
+  conditions:
+  - type: Ready
+    status: "True""#,
+r#"apiVersion: v1
+kind: Node
+metadata:
+  name: n
+spec:
+  podCIDRs: [10.0.1.0/24, 10.0.0.0/24]
+status:
+  addresses:
+  - type: Hostname
+    address: h
+  conditions:
+  - type: Ready
+    status: "False""#,
+            r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"n"},"spec":{"podCIDRs":["10.0.1.0/24","10.0.0.0/24"]},"status":{"addresses":[{"address":"h","type":"Hostname"},{"address":"1.1.1.1","type":"InternalIP"}],"conditions":[{"status":"False","type":"Ready"}]}}"#,
+        );
+    }
+
+    /// a map inside a primitive merge list is an error
+    #[test]
+    fn kubectl_finalizers_map_elem() {
+        fails(
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  finalizers: [a]"#,
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  finalizers:
+  - {x: y}"#,
+            "wrong node kind: expected ScalarNode but got MappingNode",
+        );
+    }
+
+    /// a top-level `$patch: merge`; duplicates in finalizers collapse
+    #[test]
+    fn kubectl_finalizers_dups_root_merge() {
+        merged(
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  finalizers: [a, a, b]"#,
+r#"$patch: merge
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+  finalizers: [b, c, c]
+data:
+  x: "1""#,
+            r#"{"apiVersion":"v1","data":{"x":"1"},"kind":"ConfigMap","metadata":{"finalizers":["b","c","a"],"name":"c"}}"#,
+        );
+    }
+
+    /// merge keys compare as text: 1 matches "1", "8080" matches 8080; the target's quoting is kept
+    #[test]
+    fn kubectl_null_key_and_numbers() {
+        merged(
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    ports:
+    - containerPort: 8080
+      protocol: TCP
+    - containerPort: 9090
+      protocol: TCP
+    env:
+    - name: "1"
+      value: a"#,
+r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+spec:
+  containers:
+  - name: c
+    ports:
+    - containerPort: "8080"
+      protocol: TCP
+      name: http
+    env:
+    - name: 1
+      value: b"#,
+            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"env":[{"name":"1","value":"b"}],"name":"c","ports":[{"containerPort":"8080","name":"http","protocol":"TCP"},{"containerPort":9090,"protocol":"TCP"}]}]}}"#,
+        );
+    }
+
+    /// an embedded Pod template with apiVersion and kind inside a custom resource merges like a Pod
+    #[test]
+    fn kubectl_crd_nested_pod_and_maps() {
+        merged(
+r#"apiVersion: kubeflow.org/v1
+kind: Notebook
+metadata:
+  name: nb
+  labels: {a: b}
+spec:
+  template:
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      finalizers: [x]
+    spec:
+      containers:
+      - name: nb
+        image: a
+        env:
+        - name: A
+          value: a"#,
+r#"apiVersion: kubeflow.org/v1
+kind: Notebook
+metadata:
+  name: nb
+  labels: {c: d}
+spec:
+  template:
+    metadata:
+      finalizers: [y]
+    spec:
+      containers:
+      - name: nb
+        env:
+        - name: B
+          value: b"#,
+            r#"{"apiVersion":"kubeflow.org/v1","kind":"Notebook","metadata":{"labels":{"a":"b","c":"d"},"name":"nb"},"spec":{"template":{"apiVersion":"v1","kind":"Pod","metadata":{"finalizers":["y","x"]},"spec":{"containers":[{"env":[{"name":"B","value":"b"},{"name":"A","value":"a"}],"image":"a","name":"nb"}]}}}}"#,
+        );
+    }
+
+    /// a port without protocol in the target meets two patch ports with protocols
+    #[test]
+    fn kubectl_new_container_ports_udp() {
+        merged(
+r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ds
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        ports:
+        - containerPort: 53
+          name: dns"#,
+r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ds
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+        ports:
+        - containerPort: 53
+          protocol: UDP
+          name: dns-udp
+        - containerPort: 53
+          protocol: TCP
+          name: dns-tcp"#,
+            r#"{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"ds"},"spec":{"template":{"spec":{"containers":[{"name":"a","ports":[{"containerPort":53,"name":"dns"}]}]}}}}"#,
+        );
+    }
+
+    /// duplicate patch ports on two keys collapse to the last; a condition is deleted by type
+    #[test]
+    fn kubectl_patch_dup_multikey_and_status() {
+        merged(
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  template:
+    spec:
+      containers:
+      - name: a
+status:
+  conditions:
+  - type: Available
+    status: "True"
+  - type: Progressing
+    status: "True""#,
+r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: d
+spec:
+  replicas: 3
+  template:
+    metadata:
+      labels: {app: x}
+    spec:
+      containers:
+      - name: a
+        ports:
+        - containerPort: 1
+          protocol: TCP
+          name: first
+        - containerPort: 1
+          protocol: TCP
+          name: second
+status:
+  conditions:
+  - type: Progressing
+    $patch: delete"#,
+            r#"{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":3,"template":{"metadata":{"labels":{"app":"x"}},"spec":{"containers":[{"name":"a","ports":[{"containerPort":1,"name":"second","protocol":"TCP"}]}]}}},"status":{"conditions":[{"status":"True","type":"Available"}]}}"#,
+        );
+    }
+
+    /// a number or boolean written over a quoted string keeps the string type
+    #[test]
+    fn kubectl_quoted_style_kept() {
+        merged(
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+data:
+  a: "3"
+  b: "true"
+  c: abc
+  d: 4
+  e: "1.5"
+  f: "0x1F""#,
+r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: c
+data:
+  a: 3
+  b: false
+  c: 5
+  d: "4"
+  e: 2.5
+  f: 7"#,
+            r#"{"apiVersion":"v1","data":{"a":"3","b":"false","c":5,"d":"4","e":"2.5","f":"7"},"kind":"ConfigMap","metadata":{"name":"c"}}"#,
+        );
+    }
+
+    #[test]
+    fn non_mapping_inputs_are_errors() {
+        let obj = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        assert!(strategic_merge(&obj, &serde_json::json!([1]), "v1", "ConfigMap").is_err());
+        assert!(strategic_merge(&obj, &Value::Null, "v1", "ConfigMap").is_err());
+        assert!(strategic_merge(&serde_json::json!("x"), &obj, "v1", "ConfigMap").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let mut deep = serde_json::json!(1);
+        for _ in 0..1000 {
+            deep = serde_json::json!({ "a": deep });
+        }
+        let target = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "data": deep});
+        let patch = serde_json::json!({"data": {"a": {"b": 2}}});
+        assert!(strategic_merge(&target, &patch, "v1", "ConfigMap").is_err());
+        // just inside the limit works
+        let mut ok = serde_json::json!(1);
+        for _ in 0..(MAX_DEPTH - 2) {
+            ok = serde_json::json!({ "a": ok });
+        }
+        let target = serde_json::json!({"data": ok.clone()});
+        let patch = serde_json::json!({"data": ok});
+        assert!(strategic_merge(&target, &patch, "v1", "ConfigMap").is_ok());
+    }
+
+    #[test]
+    fn merge_keys_table() {
+        let pod = Sch::Obj(root_type("apps/v1", "Deployment").expect("schema")).field("spec").field("template").field("spec");
+        assert!(matches!(pod.field("containers"), Sch::MergeList(["name"], Some(_))));
+        assert!(matches!(pod.field("tolerations"), Sch::Opaque));
+        let c = pod.field("containers").elements();
+        assert!(matches!(c.field("ports"), Sch::MergeList(["containerPort", "protocol"], None)));
+        assert!(matches!(c.field("envFrom"), Sch::Opaque));
+        let cron = Sch::Obj(root_type("batch/v1", "CronJob").expect("schema"));
+        let cpod = cron.field("spec").field("jobTemplate").field("spec").field("template").field("spec");
+        assert!(matches!(cpod.field("volumes"), Sch::MergeList(["name"], Some(_))));
+        assert!(root_type("example.com/v1", "Deployment").is_none());
+        assert!(matches!(
+            Sch::Obj(root_type("v1", "Secret").expect("schema")).field("metadata").field("finalizers"),
+            Sch::MergeList([], None)
+        ));
+    }
+}
