@@ -280,7 +280,7 @@ impl<'a> Builder<'a> {
             acc = sub_acc;
         }
 
-        acc.config.merge(&TransformerConfig::builtin());
+        acc.config.merge(TransformerConfig::builtin());
         for c in &k.configurations {
             let text = ldr.read_string(c).map_err(|e| at(format!("configurations: {}", e)))?;
             let cfg = TransformerConfig::parse(&text).map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;

@@ -85,9 +85,14 @@ fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
 
 impl TransformerConfig {
     /// The built-in configuration.
-    pub fn builtin() -> TransformerConfig {
-        let v = super::yaml::parse_lenient(DEFAULT_FIELD_SPECS).unwrap_or(Value::Null);
-        serde_json::from_value(v).unwrap_or_default()
+    pub fn builtin() -> &'static TransformerConfig {
+        static BUILTIN: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            let v = super::yaml::parse_lenient(DEFAULT_FIELD_SPECS).unwrap_or(Value::Null);
+            let mut c: TransformerConfig = serde_json::from_value(v).unwrap_or_default();
+            c.sort_fields();
+            c
+        })
     }
 
     pub fn parse(text: &str) -> Result<TransformerConfig, String> {

@@ -17,6 +17,8 @@ struct Snap {
     prefixes: Vec<String>,
     suffixes: Vec<String>,
     meta_ns: String,
+    /// For a RoleBinding: namespaces of its ServiceAccount subjects.
+    sa_namespaces: Vec<String>,
 }
 
 fn same_ending(a: &[String], b: &[String]) -> bool {
@@ -45,6 +47,7 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
             prefixes: r.prefixes.clone(),
             suffixes: r.suffixes.clone(),
             meta_ns: r.namespace().to_string(),
+            sa_namespaces: sa_subject_namespaces(&r.obj),
         })
         .collect();
     for backref in &cfg.name_reference {
@@ -57,7 +60,7 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
                 if !org.gvk.is_selected_by(&spec.gvk()) {
                     continue;
                 }
-                let pool = candidate_pool(&snaps, ri, &list.items[ri].obj);
+                let pool = std::cell::OnceCell::new();
                 let role_ref = if is_role_ref {
                     let o = &list.items[ri].obj;
                     match (
@@ -72,7 +75,14 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
                 };
                 let ctx = Ctx { snaps: &snaps, referrer: ri, target: &target, role_ref };
                 let mut obj = std::mem::take(&mut list.items[ri].obj);
-                let res = walk(&mut obj, &path, Create::No, &mut |n| ctx.set(n, &pool));
+                let res = walk(&mut obj, &path, Create::No, &mut |n| {
+                    // The pool is only worth computing when the referrer has the field.
+                    if n.is_null() {
+                        return Ok(());
+                    }
+                    let pool = pool.get_or_init(|| candidate_pool(&snaps, ri));
+                    ctx.set(n, pool)
+                });
                 list.items[ri].obj = obj;
                 res.map_err(|e| {
                     format!(
@@ -86,29 +96,34 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
     Ok(())
 }
 
-/// Objects the referrer could refer to (kustomize's
-/// SubsetThatCouldBeReferencedByResource).
-fn candidate_pool(snaps: &[Snap], ri: usize, referrer_obj: &Value) -> Vec<usize> {
-    let r = &snaps[ri].cur;
-    if r.gvk.is_cluster_scoped() {
-        return (0..snaps.len()).collect();
+fn sa_subject_namespaces(obj: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if obj.get("kind").and_then(Value::as_str) != Some("RoleBinding") {
+        return out;
     }
-    let mut sa_namespaces = Vec::new();
-    if r.gvk.kind == "RoleBinding" {
-        if let Some(Value::Array(subjects)) = referrer_obj.get("subjects") {
-            for s in subjects {
-                if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount") {
-                    if let Some(ns) = s.get("namespace").and_then(Value::as_str) {
-                        sa_namespaces.push(ns.to_string());
-                    }
+    if let Some(Value::Array(subjects)) = obj.get("subjects") {
+        for s in subjects {
+            if s.get("kind").and_then(Value::as_str) == Some("ServiceAccount") {
+                if let Some(ns) = s.get("namespace").and_then(Value::as_str) {
+                    out.push(ns.to_string());
                 }
             }
         }
     }
+    out
+}
+
+/// Objects the referrer could refer to (kustomize's
+/// SubsetThatCouldBeReferencedByResource).
+fn candidate_pool(snaps: &[Snap], ri: usize) -> Vec<usize> {
+    let r = &snaps[ri];
+    if r.cur.gvk.is_cluster_scoped() {
+        return (0..snaps.len()).collect();
+    }
     (0..snaps.len())
         .filter(|&i| {
             let x = &snaps[i];
-            x.cur.gvk.is_cluster_scoped() || x.cur.ns_equals(r) || sa_namespaces.contains(&x.meta_ns)
+            x.cur.gvk.is_cluster_scoped() || x.cur.ns_equals(&r.cur) || r.sa_namespaces.contains(&x.meta_ns)
         })
         .collect()
 }

@@ -28,8 +28,8 @@ impl ResList {
 
     /// Append, refusing an id that is already present.
     pub fn append(&mut self, r: Resource) -> Result<(), String> {
-        let id = r.cur_id();
-        if let Some(existing) = self.items.iter().find(|x| x.cur_id().equals(&id)) {
+        if let Some(existing) = self.items.iter().find(|x| x.same_cur_id(&r)) {
+            let id = r.cur_id();
             return Err(format!(
                 "may not add resource with an already registered id: {} {} (from {} and {})",
                 id.gvk.kind,

@@ -39,8 +39,13 @@ impl Gvk {
     /// Types that are never namespaced: kustomize decides by exact
     /// apiVersion and kind.
     pub fn is_cluster_scoped(&self) -> bool {
-        let av = self.api_version();
-        CLUSTER_SCOPED_API_TYPES.iter().any(|(a, k)| *a == av && *k == self.kind)
+        CLUSTER_SCOPED_API_TYPES.iter().any(|(a, k)| {
+            *k == self.kind
+                && match a.rsplit_once('/') {
+                    Some((g, v)) => g == self.group && v == self.version,
+                    None => self.group.is_empty() && *a == self.version,
+                }
+        })
     }
 
     /// Does `selector` (with empty fields meaning "any") select this gvk?
@@ -177,6 +182,19 @@ impl Resource {
 
     pub fn cur_id(&self) -> ResId {
         ResId { gvk: self.gvk(), name: self.name().to_string(), namespace: self.namespace().to_string() }
+    }
+
+    /// `cur_id().equals(&other.cur_id())` without building the ids.
+    pub fn same_cur_id(&self, other: &Resource) -> bool {
+        if self.name() != other.name() || self.kind() != other.kind() || self.api_version() != other.api_version() {
+            return false;
+        }
+        let eff = |r: &Resource| -> bool {
+            let ns = r.namespace();
+            ns.is_empty() || ns == DEFAULT_NAMESPACE
+        };
+        let (a, b) = (self.namespace(), other.namespace());
+        a == b || (eff(self) && eff(other)) || self.gvk().is_cluster_scoped()
     }
 
     /// The id the object had when it entered the build.

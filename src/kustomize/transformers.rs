@@ -54,10 +54,17 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
                 }
             }
         }
-        let id = list.items[i].cur_id();
-        let n = list.items.iter().filter(|x| x.cur_id().equals(&id)).count();
-        if n != 1 {
-            return Err(format!("namespace transformation produces ID conflict: {}", id));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in &list.items {
+        let id = r.cur_id();
+        if !seen.insert((id.gvk.clone(), id.name.clone(), id.effective_namespace().to_string())) {
+            return Err(format!(
+                "namespace transformation produces ID conflict: two {} objects named '{}' in namespace '{}'",
+                id.gvk.kind,
+                id.name,
+                ns
+            ));
         }
     }
     Ok(())
