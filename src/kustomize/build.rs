@@ -28,6 +28,8 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 #[derive(Default)]
 struct Acc {
     list: ResList,
+    /// Configuration from `configurations:` and `crds:` (the built-in one is
+    /// implied, see `TransformerConfig::effective`).
     config: TransformerConfig,
     vars: Vec<super::types::Var>,
 }
@@ -39,8 +41,9 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     let (mut acc, kust) = b.accumulate(&dir, None, false)?;
     let at = |e: String| Error(format!("{}: {}", display(&dir), e));
     add_hashes(&mut acc.list);
-    nameref::fix(&mut acc.list, &acc.config).map_err(at)?;
-    vars::resolve(&mut acc.list, &acc.vars, &acc.config.var_reference).map_err(at)?;
+    let cfg = TransformerConfig::effective(&acc.config);
+    nameref::fix(&mut acc.list, &cfg).map_err(at)?;
+    vars::resolve(&mut acc.list, &acc.vars, &cfg.var_reference).map_err(at)?;
     let mut items = acc.list.items;
     for r in items.iter_mut() {
         strip_build_annotations(r);
@@ -280,7 +283,6 @@ impl<'a> Builder<'a> {
             acc = sub_acc;
         }
 
-        acc.config.merge(TransformerConfig::builtin());
         for c in &k.configurations {
             let text = ldr.read_string(c).map_err(|e| at(format!("configurations: {}", e)))?;
             let cfg = TransformerConfig::parse(&text).map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;
@@ -291,7 +293,7 @@ impl<'a> Builder<'a> {
             let cfg = super::crds::config_from_crds(&text).map_err(|e| at(format!("crds: '{}': {}", c, e)))?;
             acc.config.merge(&cfg);
         }
-        acc.config.sort_fields();
+        let cfg = TransformerConfig::effective(&acc.config);
 
         let global = k.generator_options.as_ref();
         for (args, secret) in
@@ -302,7 +304,7 @@ impl<'a> Builder<'a> {
             acc.list.absorb(r).map_err(|e| at(format!("{}: {}", what, e)))?;
         }
 
-        self.transform(k, &ldr, &mut acc).map_err(at)?;
+        self.transform(k, &ldr, &mut acc.list, &cfg).map_err(at)?;
 
         // vars: bind to their objects now, substitute at the end.
         for (i, v) in k.vars.iter().enumerate() {
@@ -364,9 +366,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn transform(&self, k: &Kustomization, ldr: &RootLoader, acc: &mut Acc) -> Result<(), String> {
-        let list = &mut acc.list;
-        let cfg = &acc.config;
+    fn transform(&self, k: &Kustomization, ldr: &RootLoader, list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
 
         // patchesStrategicMerge: a file path, or the patch itself inline.
         for entry in &k.patches_strategic_merge {

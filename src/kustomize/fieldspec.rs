@@ -23,10 +23,6 @@ impl FieldSpec {
     pub fn matches(&self, gvk: &Gvk) -> bool {
         gvk.is_selected_by(&self.gvk())
     }
-
-    fn same_place(&self, o: &FieldSpec) -> bool {
-        self.group == o.group && self.version == o.version && self.kind == o.kind && self.path == o.path
-    }
 }
 
 /// A kind whose name other objects refer to, and where they refer to it.
@@ -76,14 +72,48 @@ pub struct TransformerConfig {
 }
 
 fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
+    if into.is_empty() {
+        into.extend_from_slice(from);
+        return;
+    }
+    let mut seen: std::collections::HashSet<(String, String, String, String)> = into
+        .iter()
+        .map(|x| (x.group.clone(), x.version.clone(), x.kind.clone(), x.path.clone()))
+        .collect();
     for fs in from {
-        if !into.iter().any(|x| x.same_place(fs)) {
+        if seen.insert((fs.group.clone(), fs.version.clone(), fs.kind.clone(), fs.path.clone())) {
             into.push(fs.clone());
         }
     }
 }
 
 impl TransformerConfig {
+    /// Nothing configured.
+    pub fn is_empty(&self) -> bool {
+        self.name_prefix.is_empty()
+            && self.name_suffix.is_empty()
+            && self.namespace.is_empty()
+            && self.common_labels.is_empty()
+            && self.template_labels.is_empty()
+            && self.common_annotations.is_empty()
+            && self.name_reference.is_empty()
+            && self.var_reference.is_empty()
+            && self.images.is_empty()
+            && self.replicas.is_empty()
+    }
+
+    /// The configuration in force: the built-in one plus `custom` (from
+    /// `configurations:` and `crds:` files of this level and the levels below).
+    pub fn effective(custom: &TransformerConfig) -> std::borrow::Cow<'static, TransformerConfig> {
+        if custom.is_empty() {
+            return std::borrow::Cow::Borrowed(TransformerConfig::builtin());
+        }
+        let mut c = TransformerConfig::builtin().clone();
+        c.merge(custom);
+        c.sort_fields();
+        std::borrow::Cow::Owned(c)
+    }
+
     /// The built-in configuration.
     pub fn builtin() -> &'static TransformerConfig {
         static BUILTIN: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();

@@ -157,9 +157,10 @@ pub fn json_selected(list: &mut ResList, sel: &Selector, ops: &json_patch::Patch
 }
 
 fn check_unique(list: &ResList) -> Result<(), String> {
-    for (i, r) in list.items.iter().enumerate() {
+    let mut seen = std::collections::HashSet::new();
+    for r in &list.items {
         let id = r.cur_id();
-        if list.items[i + 1..].iter().any(|x| x.cur_id().equals(&id)) {
+        if !seen.insert((id.gvk.clone(), id.name.clone(), id.effective_namespace().to_string())) {
             return Err(format!("patch produced a duplicate id: {} {}", id.gvk.kind, display_name(&id)));
         }
     }
