@@ -21,7 +21,14 @@ impl FieldSpec {
 
     /// Does this spec apply to objects of `gvk`?
     pub fn matches(&self, gvk: &Gvk) -> bool {
-        gvk.is_selected_by(&self.gvk())
+        (self.group.is_empty() || self.group == gvk.group)
+            && (self.version.is_empty() || self.version == gvk.version)
+            && (self.kind.is_empty() || self.kind == gvk.kind)
+    }
+
+    /// The path split into fields.
+    pub fn path_parts(&self) -> &[String] {
+        self.parts.get_or_init(|| split_path(&self.path))
     }
 }
 
@@ -285,9 +292,8 @@ pub fn apply_specs(
         if !fs.matches(gvk) {
             continue;
         }
-        let path = split_path(&fs.path);
         let create = if fs.create { last } else { Create::No };
-        walk(obj, &path, create, set).map_err(|e| format!("considering field '{}': {}", fs.path, e))?;
+        walk(obj, fs.path_parts(), create, set).map_err(|e| format!("considering field '{}': {}", fs.path, e))?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fieldspec::{split_path, walk, Create, TransformerConfig};
+use super::fieldspec::{walk, Create, TransformerConfig};
 use super::reslist::ResList;
 use super::resource::{Gvk, ResId, DEFAULT_NAMESPACE};
 
@@ -53,11 +53,11 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
     for backref in &cfg.name_reference {
         let target = backref.gvk();
         for spec in &backref.field_specs {
-            let path = split_path(&spec.path);
+            let path = spec.path_parts();
             let is_role_ref = spec.path.ends_with("roleRef/name");
             for ri in 0..list.items.len() {
                 let org = list.items[ri].org_id();
-                if !org.gvk.is_selected_by(&spec.gvk()) {
+                if !spec.matches(&org.gvk) {
                     continue;
                 }
                 let pool = std::cell::OnceCell::new();
@@ -75,7 +75,7 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
                 };
                 let ctx = Ctx { snaps: &snaps, referrer: ri, target: &target, role_ref };
                 let mut obj = std::mem::take(&mut list.items[ri].obj);
-                let res = walk(&mut obj, &path, Create::No, &mut |n| {
+                let res = walk(&mut obj, path, Create::No, &mut |n| {
                     // The pool is only worth computing when the referrer has the field.
                     if n.is_null() {
                         return Ok(());

@@ -43,6 +43,11 @@ impl ResList {
     }
 
     pub fn append_all(&mut self, other: ResList) -> Result<(), String> {
+        if self.items.is_empty() {
+            // Ids within one accumulated list are already unique.
+            self.items = other.items;
+            return Ok(());
+        }
         for r in other.items {
             self.append(r)?;
         }

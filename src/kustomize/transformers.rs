@@ -87,7 +87,7 @@ pub fn prefix_suffix(list: &mut ResList, prefix: &str, suffix: &str, cfg: &Trans
                 continue;
             }
             for fs in specs {
-                if !org.gvk.is_selected_by(&fs.gvk()) {
+                if !fs.matches(&org.gvk) {
                     continue;
                 }
                 if fs.path == "metadata/name" {

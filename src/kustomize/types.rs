@@ -106,7 +106,7 @@ pub struct Label {
 }
 
 /// Where a transformer acts: a slash-separated path in objects of a gvk.
-#[derive(Deserialize, Default, Debug, Clone, PartialEq)]
+#[derive(Deserialize, Default, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     #[serde(default)]
@@ -122,6 +122,9 @@ pub struct FieldSpec {
     /// Legacy spelling used by some configuration files.
     #[serde(default, rename = "behavior")]
     pub behavior: Option<String>,
+    /// `path` split into fields, computed once.
+    #[serde(skip)]
+    pub parts: std::sync::OnceLock<Vec<String>>,
 }
 
 /// Selects objects for patches and replacements.
