@@ -125,8 +125,7 @@ impl TransformerConfig {
     pub fn builtin() -> &'static TransformerConfig {
         static BUILTIN: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
         BUILTIN.get_or_init(|| {
-            let v = super::yaml::parse_lenient(DEFAULT_FIELD_SPECS).unwrap_or(Value::Null);
-            let mut c: TransformerConfig = serde_json::from_value(v).unwrap_or_default();
+            let mut c = parse_builtin(DEFAULT_FIELD_SPECS);
             c.sort_fields();
             c
         })
@@ -193,6 +192,83 @@ impl TransformerConfig {
         }
         self.name_reference.sort_by_key(|n| sort_key(&n.group, &n.version, &n.kind));
     }
+}
+
+/// A fast reader for the block-style subset of the configuration format that
+/// the built-in table uses (every process needs it, and a general YAML parse
+/// of it costs more than a typical build). A test checks it against the
+/// general parser.
+fn parse_builtin(text: &str) -> TransformerConfig {
+    fn set(fs: &mut FieldSpec, key: &str, value: &str) {
+        let value = value.trim().trim_matches('"').to_string();
+        match key {
+            "group" => fs.group = value,
+            "version" => fs.version = value,
+            "kind" => fs.kind = value,
+            "path" => fs.path = value,
+            "create" => fs.create = value == "true",
+            _ => {}
+        }
+    }
+    let mut cfg = TransformerConfig::default();
+    let mut section = String::new();
+    for line in text.lines() {
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        let body = line.trim_start();
+        let (item, body) = match body.strip_prefix("- ") {
+            Some(rest) => (true, rest),
+            None => (false, body),
+        };
+        let (key, value) = body.split_once(':').map(|(k, v)| (k.trim(), v.trim())).unwrap_or((body, ""));
+        if indent == 0 && !item {
+            section = key.to_string();
+            continue;
+        }
+        let list: &mut Vec<FieldSpec> = match section.as_str() {
+            "namePrefix" => &mut cfg.name_prefix,
+            "nameSuffix" => &mut cfg.name_suffix,
+            "namespace" => &mut cfg.namespace,
+            "commonLabels" => &mut cfg.common_labels,
+            "templateLabels" => &mut cfg.template_labels,
+            "commonAnnotations" => &mut cfg.common_annotations,
+            "varReference" => &mut cfg.var_reference,
+            "images" => &mut cfg.images,
+            "replicas" => &mut cfg.replicas,
+            "nameReference" => {
+                if indent == 0 && item {
+                    cfg.name_reference.push(NameBackRef::default());
+                }
+                let Some(nb) = cfg.name_reference.last_mut() else { continue };
+                if indent == 0 || (indent == 2 && !item) {
+                    match key {
+                        "group" => nb.group = value.to_string(),
+                        "version" => nb.version = value.to_string(),
+                        "kind" => nb.kind = value.to_string(),
+                        _ => {}
+                    }
+                    continue;
+                }
+                if item {
+                    nb.field_specs.push(FieldSpec::default());
+                }
+                if let Some(fs) = nb.field_specs.last_mut() {
+                    set(fs, key, value);
+                }
+                continue;
+            }
+            _ => continue,
+        };
+        if item {
+            list.push(FieldSpec::default());
+        }
+        if let Some(fs) = list.last_mut() {
+            set(fs, key, value);
+        }
+    }
+    cfg
 }
 
 /// Split a field-spec path on `/`, keeping `[...]` segments whole.
@@ -302,6 +378,34 @@ pub fn apply_specs(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn fast_builtin_reader_agrees_with_yaml_parser() {
+        let v = crate::kustomize::yaml::parse_lenient(DEFAULT_FIELD_SPECS).unwrap();
+        let general: TransformerConfig = serde_json::from_value(v).unwrap();
+        let fast = parse_builtin(DEFAULT_FIELD_SPECS);
+        let key = |l: &[FieldSpec]| -> Vec<(String, String, String, String, bool)> {
+            l.iter().map(|f| (f.group.clone(), f.version.clone(), f.kind.clone(), f.path.clone(), f.create)).collect()
+        };
+        for (a, b) in [
+            (&general.name_prefix, &fast.name_prefix),
+            (&general.name_suffix, &fast.name_suffix),
+            (&general.namespace, &fast.namespace),
+            (&general.common_labels, &fast.common_labels),
+            (&general.template_labels, &fast.template_labels),
+            (&general.common_annotations, &fast.common_annotations),
+            (&general.var_reference, &fast.var_reference),
+            (&general.images, &fast.images),
+            (&general.replicas, &fast.replicas),
+        ] {
+            assert_eq!(key(a), key(b));
+        }
+        assert_eq!(general.name_reference.len(), fast.name_reference.len());
+        for (a, b) in general.name_reference.iter().zip(&fast.name_reference) {
+            assert_eq!(a.gvk(), b.gvk());
+            assert_eq!(key(&a.field_specs), key(&b.field_specs));
+        }
+    }
 
     #[test]
     fn builtin_config_loads() {

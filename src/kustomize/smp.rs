@@ -71,6 +71,20 @@
 //! The function merges only: restoring the target's name, kind and namespace
 //! afterwards (kustomize's `Resource.ApplySmPatch`, which honours
 //! `allowNameChange` / `allowKindChange`) is the caller's job.
+//!
+//! Map keys keep their place; keys added by the patch follow, sorted.
+//!
+//! # Where JSON input cannot carry what kyaml sees
+//! * A null in the target is taken as written `null`/`~`, which survives a
+//!   silent patch; kyaml drops an empty value (`key:`) in that case.
+//! * A number or boolean from the patch over a target string becomes a string
+//!   when the target string must have been quoted (`"3"`, `"true"`); over a
+//!   quoted string that needs no quotes (`"abc"`) kyaml would make it a string
+//!   too, here it stays a number.
+//! * Unknown fields inside built-in kinds are treated as schema-covered, so
+//!   the apiVersion/kind lookup above happens only where kyaml surely has no
+//!   schema (custom resources and kinds outside the table).
+//! * Nesting deeper than `MAX_DEPTH` levels is refused instead of walked.
 
 use serde_json::{Map, Value};
 use std::fmt;
@@ -96,7 +110,9 @@ impl fmt::Display for SmpError {
 impl std::error::Error for SmpError {}
 
 fn err<T>(message: impl Into<String>) -> Result<T, SmpError> {
-    Err(SmpError { message: message.into() })
+    Err(SmpError {
+        message: message.into(),
+    })
 }
 
 /// Deepest nesting accepted, to keep the recursive walk far from the stack limit.
@@ -112,7 +128,10 @@ pub fn strategic_merge(target: &Value, patch: &Value, api_version: &str, kind: &
         return err("strategic merge patch: the patch is not a mapping");
     }
     if depth_exceeds(target, MAX_DEPTH) || depth_exceeds(patch, MAX_DEPTH) {
-        return err(format!("strategic merge patch: nesting deeper than {} levels", MAX_DEPTH));
+        return err(format!(
+            "strategic merge patch: nesting deeper than {} levels",
+            MAX_DEPTH
+        ));
     }
     let mut t = Tree { nodes: Vec::new() };
     let dest = t.import(target);
@@ -137,7 +156,7 @@ pub fn strategic_merge(target: &Value, patch: &Value, api_version: &str, kind: &
     // kustomize keeps the target node, merged in place; a node returned in its
     // stead (top-level `$patch: replace`) is dropped.
     let out = t.export(dest);
-    if out.as_object().map_or(true, |m| m.is_empty()) {
+    if out.as_object().map(|m| m.is_empty()).unwrap_or(true) {
         return Ok(SmpOutcome::Deleted);
     }
     Ok(SmpOutcome::Merged(out))
@@ -213,7 +232,10 @@ const NAME: &[&str] = &["name"];
 const TYPE: &[&str] = &["type"];
 const PRIMITIVE: &[&str] = &[];
 
-static OBJECT_META: Fields = &[("finalizers", F::List(PRIMITIVE, None)), ("ownerReferences", F::List(&["uid"], None))];
+static OBJECT_META: Fields = &[
+    ("finalizers", F::List(PRIMITIVE, None)),
+    ("ownerReferences", F::List(&["uid"], None)),
+];
 static CONTAINER: Fields = &[
     ("env", F::List(NAME, None)),
     ("ports", F::List(&["containerPort", "protocol"], None)),
@@ -234,7 +256,10 @@ static POD_SPEC: Fields = &[
     ("hostAliases", F::List(&["ip"], None)),
     ("imagePullSecrets", F::List(NAME, None)),
     ("initContainers", F::List(NAME, Some(CONTAINER))),
-    ("topologySpreadConstraints", F::List(&["topologyKey", "whenUnsatisfiable"], None)),
+    (
+        "topologySpreadConstraints",
+        F::List(&["topologyKey", "whenUnsatisfiable"], None),
+    ),
     ("volumes", F::List(NAME, Some(VOLUME))),
 ];
 static POD_TEMPLATE_SPEC: Fields = &[("metadata", F::Obj(OBJECT_META)), ("spec", F::Obj(POD_SPEC))];
@@ -253,9 +278,15 @@ static CRON_JOB: Fields = &[
 static POD: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
     ("spec", F::Obj(POD_SPEC)),
-    ("status", F::Obj(&[("conditions", F::List(TYPE, None)), ("podIPs", F::List(&["ip"], None))])),
+    (
+        "status",
+        F::Obj(&[("conditions", F::List(TYPE, None)), ("podIPs", F::List(&["ip"], None))]),
+    ),
 ];
-static POD_TEMPLATE: Fields = &[("metadata", F::Obj(OBJECT_META)), ("template", F::Obj(POD_TEMPLATE_SPEC))];
+static POD_TEMPLATE: Fields = &[
+    ("metadata", F::Obj(OBJECT_META)),
+    ("template", F::Obj(POD_TEMPLATE_SPEC)),
+];
 static SERVICE: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
     ("spec", F::Obj(&[("ports", F::List(&["port", "protocol"], None))])),
@@ -265,7 +296,10 @@ static SERVICE_ACCOUNT: Fields = &[("metadata", F::Obj(OBJECT_META)), ("secrets"
 static NODE: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
     ("spec", F::Obj(&[("podCIDRs", F::List(PRIMITIVE, None))])),
-    ("status", F::Obj(&[("addresses", F::List(TYPE, None)), ("conditions", F::List(TYPE, None))])),
+    (
+        "status",
+        F::Obj(&[("addresses", F::List(TYPE, None)), ("conditions", F::List(TYPE, None))]),
+    ),
 ];
 static WITH_STATUS_CONDITIONS: Fields = &[("metadata", F::Obj(OBJECT_META)), ("status", F::Obj(CONDITIONS))];
 static COMPONENT_STATUS: Fields = &[("conditions", F::List(TYPE, None)), ("metadata", F::Obj(OBJECT_META))];
@@ -315,17 +349,39 @@ fn root_type(api_version: &str, kind: &str) -> Option<Fields> {
 /// Built-in kinds (v1.21.2) whose only merge lists are in `metadata`.
 fn meta_only_kind(av: &str, kind: &str) -> bool {
     const KINDS: &[(&str, &[&str])] = &[
-        ("v1", &["Binding", "ConfigMap", "Endpoints", "Event", "LimitRange", "PersistentVolume", "ResourceQuota", "Secret"]),
+        (
+            "v1",
+            &[
+                "Binding",
+                "ConfigMap",
+                "Endpoints",
+                "Event",
+                "LimitRange",
+                "PersistentVolume",
+                "ResourceQuota",
+                "Secret",
+            ],
+        ),
         ("apps/v1", &["ControllerRevision"]),
         ("authentication.k8s.io/v1", &["TokenRequest", "TokenReview"]),
         ("authentication.k8s.io/v1beta1", &["TokenReview"]),
         (
             "authorization.k8s.io/v1",
-            &["LocalSubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"],
+            &[
+                "LocalSubjectAccessReview",
+                "SelfSubjectAccessReview",
+                "SelfSubjectRulesReview",
+                "SubjectAccessReview",
+            ],
         ),
         (
             "authorization.k8s.io/v1beta1",
-            &["LocalSubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"],
+            &[
+                "LocalSubjectAccessReview",
+                "SelfSubjectAccessReview",
+                "SelfSubjectRulesReview",
+                "SubjectAccessReview",
+            ],
         ),
         ("autoscaling/v1", &["HorizontalPodAutoscaler", "Scale"]),
         ("autoscaling/v2beta1", &["HorizontalPodAutoscaler"]),
@@ -339,18 +395,30 @@ fn meta_only_kind(av: &str, kind: &str) -> bool {
         ("events.k8s.io/v1", &["Event"]),
         ("events.k8s.io/v1beta1", &["Event"]),
         ("extensions/v1beta1", &["Ingress"]),
-        ("flowcontrol.apiserver.k8s.io/v1beta1", &["FlowSchema", "PriorityLevelConfiguration"]),
+        (
+            "flowcontrol.apiserver.k8s.io/v1beta1",
+            &["FlowSchema", "PriorityLevelConfiguration"],
+        ),
         ("networking.k8s.io/v1", &["Ingress", "IngressClass", "NetworkPolicy"]),
         ("networking.k8s.io/v1beta1", &["Ingress", "IngressClass"]),
         ("node.k8s.io/v1", &["RuntimeClass"]),
         ("node.k8s.io/v1beta1", &["RuntimeClass"]),
         ("policy/v1beta1", &["Eviction", "PodSecurityPolicy"]),
-        ("rbac.authorization.k8s.io/v1", &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]),
-        ("rbac.authorization.k8s.io/v1beta1", &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]),
+        (
+            "rbac.authorization.k8s.io/v1",
+            &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+        ),
+        (
+            "rbac.authorization.k8s.io/v1beta1",
+            &["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"],
+        ),
         ("scheduling.k8s.io/v1", &["PriorityClass"]),
         ("scheduling.k8s.io/v1beta1", &["PriorityClass"]),
         ("storage.k8s.io/v1", &["CSIDriver", "StorageClass", "VolumeAttachment"]),
-        ("storage.k8s.io/v1beta1", &["CSIDriver", "CSIStorageCapacity", "StorageClass", "VolumeAttachment"]),
+        (
+            "storage.k8s.io/v1beta1",
+            &["CSIDriver", "CSIStorageCapacity", "StorageClass", "VolumeAttachment"],
+        ),
         ("apiextensions.k8s.io/v1", &["CustomResourceDefinition"]),
         ("apiextensions.k8s.io/v1beta1", &["CustomResourceDefinition"]),
     ];
@@ -451,7 +519,10 @@ impl Tree {
 
     /// `yaml.IsMissingOrNull`
     fn missing_or_null(&self, n: Option<Id>) -> bool {
-        n.map_or(true, |i| self.is_null(i))
+        match n {
+            Some(i) => self.is_null(i),
+            None => true,
+        }
     }
 
     /// `yaml.IsEmptyMap`
@@ -544,7 +615,12 @@ impl Tree {
             Sch::Nil if lookup => self.schema_of(&src),
             s => s,
         };
-        let kind = src.iter().flatten().copied().find(|&i| !self.is_null(i)).map(|i| self.kind(i));
+        let kind = src
+            .iter()
+            .flatten()
+            .copied()
+            .find(|&i| !self.is_null(i))
+            .map(|i| self.kind(i));
         match kind {
             Some(k) => {
                 for s in src {
@@ -601,7 +677,7 @@ impl Tree {
             }
             return Ok(origin);
         }
-        if origin.map_or(false, |o| self.is_null(o)) {
+        if origin.is_some_and(|o| self.is_null(o)) {
             return Ok(None);
         }
         match self.directive(origin)? {
@@ -617,7 +693,7 @@ impl Tree {
         if self.missing_or_null(dest) {
             return Ok(origin);
         }
-        if origin.map_or(false, |o| self.is_null(o)) {
+        if origin.is_some_and(|o| self.is_null(o)) {
             return Ok(None);
         }
         match self.directive(origin)? {
@@ -632,7 +708,9 @@ impl Tree {
         let Some(p) = patch else { return Ok(Directive::Merge) };
         match self.kind(p) {
             Kind::Map => {
-                let Some(v) = self.field(p, "$patch") else { return Ok(Directive::Merge) };
+                let Some(v) = self.field(p, "$patch") else {
+                    return Ok(Directive::Merge);
+                };
                 let text = self.text(v);
                 let d = parse_directive(&text)?;
                 self.clear_field(p, "$patch")?;
@@ -649,7 +727,9 @@ impl Tree {
                 if !single {
                     return Ok(Directive::Merge);
                 }
-                let Some(v) = self.field(e, "$patch") else { return Ok(Directive::Merge) };
+                let Some(v) = self.field(e, "$patch") else {
+                    return Ok(Directive::Merge);
+                };
                 let text = self.text(v);
                 let d = parse_directive(&text)?;
                 self.element_setter(p, None, &["$patch".to_string()], &[text])?;
@@ -719,7 +799,10 @@ impl Tree {
         names.sort();
         names.dedup();
         for name in names {
-            let fv = [src[0].and_then(|s| self.field(s, &name)), src[1].and_then(|s| self.field(s, &name))];
+            let fv = [
+                src[0].and_then(|s| self.field(s, &name)),
+                src[1].and_then(|s| self.field(s, &name)),
+            ];
             let val = self.walk(fv, sch.field(&name), depth + 1, true)?;
             self.set_field(dest, &name, val)?;
         }
@@ -848,8 +931,16 @@ impl Tree {
         if self.kind(seq) != Kind::Seq || self.is_null(seq) {
             return None;
         }
-        let keys: Vec<String> = if keys.is_empty() { vec![String::new()] } else { keys.to_vec() };
-        let values: Vec<String> = if values.is_empty() { vec![String::new()] } else { values.to_vec() };
+        let keys: Vec<String> = if keys.is_empty() {
+            vec![String::new()]
+        } else {
+            keys.to_vec()
+        };
+        let values: Vec<String> = if values.is_empty() {
+            vec![String::new()]
+        } else {
+            values.to_vec()
+        };
         let items = self.content(seq);
         if keys[0].is_empty() {
             return items.into_iter().find(|&e| self.text(e) == values[0]);
@@ -900,10 +991,20 @@ impl Tree {
     /// matching the key values, appending the element when none matched.
     /// Like kyaml it drops null and empty-map elements on the way, and drops
     /// every element when given keys but no values.
-    fn element_setter(&mut self, seq: Id, element: Option<Id>, keys: &[String], values: &[String]) -> Result<Option<Id>, SmpError> {
-        let keys: Vec<String> = if keys.is_empty() { vec![String::new()] } else { keys.to_vec() };
+    fn element_setter(
+        &mut self,
+        seq: Id,
+        element: Option<Id>,
+        keys: &[String],
+        values: &[String],
+    ) -> Result<Option<Id>, SmpError> {
+        let keys: Vec<String> = if keys.is_empty() {
+            vec![String::new()]
+        } else {
+            keys.to_vec()
+        };
         self.require(Some(seq), Kind::Seq)?;
-        let mapping_setter = !keys[0].is_empty() && values.first().map_or(false, |v| !v.is_empty());
+        let mapping_setter = !keys[0].is_empty() && values.first().is_some_and(|v| !v.is_empty());
         let mut kept = Vec::new();
         let mut matched = false;
         for e in self.content(seq) {
@@ -954,7 +1055,7 @@ impl Tree {
 
     /// `appendListNode(dst, src, keys)`: set each element of `src` into `dst`.
     fn append_list_node(&mut self, dst: Id, src: Id, keys: &[String]) -> Result<(), SmpError> {
-        let primitive = keys.first().map_or(true, |k| k.is_empty());
+        let primitive = keys.first().map(|k| k.is_empty()).unwrap_or(true);
         for elem in self.content(src) {
             if primitive {
                 let t = self.text(elem);
@@ -1059,7 +1160,7 @@ fn validate_keys(list: &[Vec<String>], values: &[String], keys: &[String]) -> (V
     let valid_values = values
         .iter()
         .enumerate()
-        .filter(|(i, v)| !v.is_empty() || keys.get(*i).map_or(false, |k| set.contains(&k.as_str())))
+        .filter(|(i, v)| !v.is_empty() || keys.get(*i).is_some_and(|k| set.contains(&k.as_str())))
         .map(|(_, v)| v.clone())
         .collect();
     (valid_keys, valid_values)
@@ -1102,8 +1203,10 @@ fn resolve_plain(text: &str) -> Value {
         return Value::Null;
     }
     let float_like = !unsigned.is_empty()
-        && unsigned.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && unsigned.chars().next().map_or(false, |c| c.is_ascii_digit() || c == '.');
+        && unsigned
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+        && unsigned.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.');
     if float_like {
         if let Ok(f) = text.parse::<f64>() {
             if let Some(n) = serde_json::Number::from_f64(f) {
@@ -1160,7 +1263,7 @@ mod tests {
     #[test]
     fn kubectl_dep_order() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1177,7 +1280,7 @@ spec:
           value: "2"
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1207,7 +1310,7 @@ spec:
     #[test]
     fn kubectl_ports() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1222,7 +1325,7 @@ spec:
           protocol: TCP
         - containerPort: 53
           protocol: TCP"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1246,7 +1349,7 @@ spec:
     #[test]
     fn kubectl_replace_elem() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1262,7 +1365,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1281,7 +1384,7 @@ spec:
     #[test]
     fn kubectl_delete_elem() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1297,7 +1400,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1315,7 +1418,7 @@ spec:
     #[test]
     fn kubectl_list_replace() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1331,7 +1434,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1350,7 +1453,7 @@ spec:
     #[test]
     fn kubectl_nonassoc_patch_elem() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1366,7 +1469,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1386,7 +1489,7 @@ spec:
     #[test]
     fn kubectl_top_delete() {
         deleted(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1402,7 +1505,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1414,7 +1517,7 @@ $patch: delete"#,
     #[test]
     fn kubectl_map_replace() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1430,7 +1533,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1451,7 +1554,7 @@ spec:
     #[test]
     fn kubectl_map_delete_nulls() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1467,7 +1570,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1498,7 +1601,7 @@ spec:
     #[test]
     fn kubectl_directives_literal() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1514,7 +1617,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1537,7 +1640,7 @@ spec:
     #[test]
     fn kubectl_scalar_to_map() {
         fails(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1553,7 +1656,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1572,7 +1675,7 @@ spec:
     #[test]
     fn kubectl_map_to_scalar() {
         fails(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1588,7 +1691,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1606,7 +1709,7 @@ spec:
     #[test]
     fn kubectl_list_to_scalar() {
         fails(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1622,7 +1725,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1640,7 +1743,7 @@ spec:
     #[test]
     fn kubectl_list_into_missing() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1656,7 +1759,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1686,7 +1789,7 @@ spec:
     #[test]
     fn kubectl_delete_all() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1702,7 +1805,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1722,7 +1825,7 @@ spec:
     #[test]
     fn kubectl_unknown_directive() {
         fails(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1738,7 +1841,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1753,7 +1856,7 @@ spec:
     #[test]
     fn kubectl_unknown_list_directive() {
         fails(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1769,7 +1872,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1786,7 +1889,7 @@ spec:
     #[test]
     fn kubectl_top_replace() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1802,7 +1905,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1818,7 +1921,7 @@ spec:
     #[test]
     fn kubectl_empty_patch() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1834,7 +1937,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d"#,
@@ -1846,7 +1949,7 @@ metadata:
     #[test]
     fn kubectl_patch_elem_without_key() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1862,7 +1965,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1881,7 +1984,7 @@ spec:
     #[test]
     fn kubectl_scalar_elem_in_assoc() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1897,7 +2000,7 @@ spec:
             cpu: 1
       - name: b
         image: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -1914,7 +2017,7 @@ spec:
     #[test]
     fn kubectl_dest_nulls() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: d
@@ -1922,7 +2025,7 @@ data:
   a: null
   c: ~
   d: x"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: d
@@ -1936,14 +2039,14 @@ data:
     #[test]
     fn kubectl_finalizers() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: d
   finalizers: [a, b, c]
 data:
   x: "1""#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: d
@@ -1956,7 +2059,7 @@ metadata:
     #[test]
     fn kubectl_crd_replace() {
         merged(
-r#"apiVersion: example.com/v1
+            r#"apiVersion: example.com/v1
 kind: Foo
 metadata:
   name: x
@@ -1970,7 +2073,7 @@ spec:
   ports:
   - containerPort: 80
     x: 1"#,
-r#"apiVersion: example.com/v1
+            r#"apiVersion: example.com/v1
 kind: Foo
 metadata:
   name: x
@@ -1991,7 +2094,7 @@ spec:
     #[test]
     fn kubectl_svc_ports() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
@@ -2005,7 +2108,7 @@ spec:
   - port: 53
     protocol: TCP
     name: dns-tcp"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
@@ -2026,7 +2129,7 @@ spec:
     #[test]
     fn kubectl_svc_ports_protocol_patch_only() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
@@ -2037,7 +2140,7 @@ spec:
     name: a
   - port: 81
     name: b"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
@@ -2057,7 +2160,7 @@ spec:
     #[test]
     fn kubectl_svc_ports_no_protocol() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
@@ -2069,7 +2172,7 @@ spec:
     name: b
   - port: 82
     name: c"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Service
 metadata:
   name: s
@@ -2089,7 +2192,7 @@ spec:
     #[test]
     fn kubectl_dest_elem_without_key() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -2104,7 +2207,7 @@ spec:
         - value: nokey
         - name: B
           value: b"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -2126,7 +2229,7 @@ spec:
     #[test]
     fn kubectl_dup_in_dest() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -2142,7 +2245,7 @@ spec:
           value: b
         - name: A
           value: "2""#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -2163,7 +2266,7 @@ spec:
     #[test]
     fn kubectl_sa() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: s
@@ -2171,7 +2274,7 @@ secrets:
 - name: a
 imagePullSecrets:
 - name: a"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ServiceAccount
 metadata:
   name: s
@@ -2187,7 +2290,7 @@ imagePullSecrets:
     #[test]
     fn kubectl_ext_deployment() {
         merged(
-r#"apiVersion: extensions/v1beta1
+            r#"apiVersion: extensions/v1beta1
 kind: Deployment
 metadata:
   name: d
@@ -2198,7 +2301,7 @@ spec:
       containers:
       - name: a
         image: a"#,
-r#"apiVersion: extensions/v1beta1
+            r#"apiVersion: extensions/v1beta1
 kind: Deployment
 metadata:
   name: d
@@ -2217,7 +2320,7 @@ spec:
     #[test]
     fn kubectl_nested_kind_crd() {
         merged(
-r#"apiVersion: ex.com/v1
+            r#"apiVersion: ex.com/v1
 kind: Foo
 metadata:
   name: d
@@ -2238,7 +2341,7 @@ spec:
           containers:
           - name: a
             image: a"#,
-r#"apiVersion: ex.com/v1
+            r#"apiVersion: ex.com/v1
 kind: Foo
 metadata:
   name: d
@@ -2265,7 +2368,7 @@ spec:
     #[test]
     fn kubectl_tsc_tol_hostaliases() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2285,7 +2388,7 @@ spec:
     maxSkew: 1
   containers:
   - name: c"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2313,7 +2416,7 @@ spec:
     #[test]
     fn kubectl_finalizers_replace_dup_patch() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2324,7 +2427,7 @@ spec:
     env:
     - name: X
       value: x"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2347,7 +2450,7 @@ spec:
     #[test]
     fn kubectl_ownerrefs_volumes() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: StatefulSet
 metadata:
   name: s
@@ -2381,7 +2484,7 @@ spec:
           name: cfg
         - mountPath: /b
           name: other"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: StatefulSet
 metadata:
   name: s
@@ -2414,7 +2517,7 @@ spec:
     #[test]
     fn kubectl_cronjob() {
         merged(
-r#"apiVersion: batch/v1
+            r#"apiVersion: batch/v1
 kind: CronJob
 metadata:
   name: c
@@ -2435,7 +2538,7 @@ spec:
             - configMapRef: {name: a}
             ports:
             - containerPort: 80"#,
-r#"apiVersion: batch/v1
+            r#"apiVersion: batch/v1
 kind: CronJob
 metadata:
   name: c
@@ -2467,7 +2570,7 @@ spec:
     #[test]
     fn kubectl_job_ephemeral() {
         merged(
-r#"apiVersion: batch/v1
+            r#"apiVersion: batch/v1
 kind: Job
 metadata:
   name: j
@@ -2487,7 +2590,7 @@ spec:
         - containerPort: 1
       containers:
       - name: c"#,
-r#"apiVersion: batch/v1
+            r#"apiVersion: batch/v1
 kind: Job
 metadata:
   name: j
@@ -2513,7 +2616,7 @@ spec:
     #[test]
     fn kubectl_list_delete_directive() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2526,7 +2629,7 @@ spec:
   volumes:
   - name: v
     emptyDir: {}"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2547,7 +2650,7 @@ spec:
     #[test]
     fn kubectl_null_list_and_empty_list() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2561,7 +2664,7 @@ spec:
       value: a
     ports:
     - containerPort: 80"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2579,7 +2682,7 @@ spec:
     #[test]
     fn kubectl_dest_null_list() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2588,7 +2691,7 @@ spec:
   - name: c
     env: null
     args: null"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2608,14 +2711,14 @@ spec:
     #[test]
     fn kubectl_new_elem_nested_directives() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
 spec:
   containers:
   - name: c"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2642,7 +2745,7 @@ spec:
     #[test]
     fn kubectl_labels_annotations() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
@@ -2650,7 +2753,7 @@ metadata:
   annotations: {x: y}
 data:
   k: v"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
@@ -2670,7 +2773,7 @@ binaryData: null"#,
     #[test]
     fn kubectl_webhooks() {
         merged(
-r#"apiVersion: admissionregistration.k8s.io/v1
+            r#"apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
 metadata:
   name: w
@@ -2681,7 +2784,7 @@ webhooks:
   - operations: [CREATE]
 - name: b.x.io
   sideEffects: None"#,
-r#"apiVersion: admissionregistration.k8s.io/v1
+            r#"apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingWebhookConfiguration
 metadata:
   name: w
@@ -2700,7 +2803,7 @@ webhooks:
     #[test]
     fn kubectl_status_conditions_node() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Node
 metadata:
   name: n
@@ -2713,7 +2816,7 @@ status:
   conditions:
   - type: Ready
     status: "True""#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Node
 metadata:
   name: n
@@ -2734,12 +2837,12 @@ status:
     #[test]
     fn kubectl_finalizers_map_elem() {
         fails(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
   finalizers: [a]"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
@@ -2753,12 +2856,12 @@ metadata:
     #[test]
     fn kubectl_finalizers_dups_root_merge() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
   finalizers: [a, a, b]"#,
-r#"$patch: merge
+            r#"$patch: merge
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -2774,7 +2877,7 @@ data:
     #[test]
     fn kubectl_null_key_and_numbers() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2789,7 +2892,7 @@ spec:
     env:
     - name: "1"
       value: a"#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: Pod
 metadata:
   name: p
@@ -2811,7 +2914,7 @@ spec:
     #[test]
     fn kubectl_crd_nested_pod_and_maps() {
         merged(
-r#"apiVersion: kubeflow.org/v1
+            r#"apiVersion: kubeflow.org/v1
 kind: Notebook
 metadata:
   name: nb
@@ -2829,7 +2932,7 @@ spec:
         env:
         - name: A
           value: a"#,
-r#"apiVersion: kubeflow.org/v1
+            r#"apiVersion: kubeflow.org/v1
 kind: Notebook
 metadata:
   name: nb
@@ -2852,7 +2955,7 @@ spec:
     #[test]
     fn kubectl_new_container_ports_udp() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: DaemonSet
 metadata:
   name: ds
@@ -2864,7 +2967,7 @@ spec:
         ports:
         - containerPort: 53
           name: dns"#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: DaemonSet
 metadata:
   name: ds
@@ -2888,7 +2991,7 @@ spec:
     #[test]
     fn kubectl_patch_dup_multikey_and_status() {
         merged(
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -2903,7 +3006,7 @@ status:
     status: "True"
   - type: Progressing
     status: "True""#,
-r#"apiVersion: apps/v1
+            r#"apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: d
@@ -2934,7 +3037,7 @@ status:
     #[test]
     fn kubectl_quoted_style_kept() {
         merged(
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
@@ -2945,7 +3048,7 @@ data:
   d: 4
   e: "1.5"
   f: "0x1F""#,
-r#"apiVersion: v1
+            r#"apiVersion: v1
 kind: ConfigMap
 metadata:
   name: c
@@ -2989,18 +3092,31 @@ data:
 
     #[test]
     fn merge_keys_table() {
-        let pod = Sch::Obj(root_type("apps/v1", "Deployment").expect("schema")).field("spec").field("template").field("spec");
+        let pod = Sch::Obj(root_type("apps/v1", "Deployment").expect("schema"))
+            .field("spec")
+            .field("template")
+            .field("spec");
         assert!(matches!(pod.field("containers"), Sch::MergeList(["name"], Some(_))));
         assert!(matches!(pod.field("tolerations"), Sch::Opaque));
         let c = pod.field("containers").elements();
-        assert!(matches!(c.field("ports"), Sch::MergeList(["containerPort", "protocol"], None)));
+        assert!(matches!(
+            c.field("ports"),
+            Sch::MergeList(["containerPort", "protocol"], None)
+        ));
         assert!(matches!(c.field("envFrom"), Sch::Opaque));
         let cron = Sch::Obj(root_type("batch/v1", "CronJob").expect("schema"));
-        let cpod = cron.field("spec").field("jobTemplate").field("spec").field("template").field("spec");
+        let cpod = cron
+            .field("spec")
+            .field("jobTemplate")
+            .field("spec")
+            .field("template")
+            .field("spec");
         assert!(matches!(cpod.field("volumes"), Sch::MergeList(["name"], Some(_))));
         assert!(root_type("example.com/v1", "Deployment").is_none());
         assert!(matches!(
-            Sch::Obj(root_type("v1", "Secret").expect("schema")).field("metadata").field("finalizers"),
+            Sch::Obj(root_type("v1", "Secret").expect("schema"))
+                .field("metadata")
+                .field("finalizers"),
             Sch::MergeList([], None)
         ));
     }
