@@ -15,7 +15,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // One line, whatever the source of the message.
-            let msg = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            let msg = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             eprintln!("error: {}", msg);
             ExitCode::from(1)
         }

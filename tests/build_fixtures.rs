@@ -13,7 +13,9 @@ use std::process::Command;
 use kfp_aws::kustomize::{self, fs::DiskFs, Format};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind);
     let mut v: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("cannot read {}: {}", root.display(), e))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -27,24 +29,39 @@ fn kubectl() -> Option<&'static str> {
     if std::env::var_os("KFP_AWS_NO_KUBECTL").is_some() {
         return None;
     }
-    let ok = Command::new("kubectl").arg("version").arg("--client").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     ok.then_some("kubectl")
 }
 
 fn name(p: &Path) -> String {
-    p.file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[test]
 fn builds_match_kubectl_kustomize() {
     let cases = fixtures("build");
-    assert!(cases.len() >= 80, "expected at least 80 build fixtures, found {}", cases.len());
+    assert!(
+        cases.len() >= 80,
+        "expected at least 80 build fixtures, found {}",
+        cases.len()
+    );
     let live = kubectl();
     let mut failures = Vec::new();
     for dir in &cases {
         let expected = std::fs::read_to_string(dir.join("expected.yaml")).unwrap_or_default();
         if let Some(k) = live {
-            let out = Command::new(k).arg("kustomize").arg(dir).output().expect("run kubectl");
+            let out = Command::new(k)
+                .arg("kustomize")
+                .arg(dir)
+                .output()
+                .expect("run kubectl");
             let live_out = String::from_utf8_lossy(&out.stdout);
             if !out.status.success() || live_out != expected {
                 failures.push(format!("{}: stored expected.yaml differs from live kubectl output (run tests/fixtures/regen.sh)", name(dir)));
@@ -55,33 +72,74 @@ fn builds_match_kubectl_kustomize() {
             Ok(items) => {
                 let got = kustomize::render(&items, Format::Yaml);
                 if got != expected {
-                    let exp_objs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&expected).unwrap_or_default();
-                    let got_objs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&got).unwrap_or_default();
-                    let what = if exp_objs == got_objs { "same objects, different text" } else { "different objects" };
-                    failures.push(format!("{}: {}\n--- got\n{}\n--- expected\n{}", name(dir), what, got, expected));
+                    let exp_objs: Vec<serde_json::Value> =
+                        serde_saphyr::from_multiple(&expected).unwrap_or_default();
+                    let got_objs: Vec<serde_json::Value> =
+                        serde_saphyr::from_multiple(&got).unwrap_or_default();
+                    let what = if exp_objs == got_objs {
+                        "same objects, different text"
+                    } else {
+                        "different objects"
+                    };
+                    failures.push(format!(
+                        "{}: {}\n--- got\n{}\n--- expected\n{}",
+                        name(dir),
+                        what,
+                        got,
+                        expected
+                    ));
                 }
             }
             Err(e) => failures.push(format!("{}: build failed: {}", name(dir), e)),
         }
     }
-    println!("{} build fixtures checked{}", cases.len(), if live.is_some() { " (live against kubectl)" } else { "" });
-    assert!(failures.is_empty(), "{} of {} fixtures differ:\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    println!(
+        "{} build fixtures checked{}",
+        cases.len(),
+        if live.is_some() {
+            " (live against kubectl)"
+        } else {
+            ""
+        }
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
 }
 
 #[test]
 fn bad_input_gives_one_line_errors() {
     let cases = fixtures("errors");
-    assert!(cases.len() >= 20, "expected at least 20 error fixtures, found {}", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected at least 20 error fixtures, found {}",
+        cases.len()
+    );
     let live = kubectl();
     let mut failures = Vec::new();
     for dir in &cases {
         if let Some(k) = live {
-            let st = Command::new(k).arg("kustomize").arg(dir).output().expect("run kubectl");
+            let st = Command::new(k)
+                .arg("kustomize")
+                .arg(dir)
+                .output()
+                .expect("run kubectl");
             if st.status.success() {
-                failures.push(format!("{}: kubectl kustomize accepts this input; it is not an error case", name(dir)));
+                failures.push(format!(
+                    "{}: kubectl kustomize accepts this input; it is not an error case",
+                    name(dir)
+                ));
             }
         }
-        let out = Command::new(env!("CARGO_BIN_EXE_kfp-aws")).arg("build").arg(dir).output().expect("run kfp-aws");
+        let out = Command::new(env!("CARGO_BIN_EXE_kfp-aws"))
+            .arg("build")
+            .arg(dir)
+            .output()
+            .expect("run kfp-aws");
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let mut problems = Vec::new();
         if out.status.code() != Some(1) {
@@ -100,11 +158,22 @@ fn bad_input_gives_one_line_errors() {
             }
         }
         if !problems.is_empty() {
-            failures.push(format!("{}: {} (stderr: {})", name(dir), problems.join("; "), stderr.trim_end()));
+            failures.push(format!(
+                "{}: {} (stderr: {})",
+                name(dir),
+                problems.join("; "),
+                stderr.trim_end()
+            ));
         }
     }
     println!("{} error fixtures checked", cases.len());
-    assert!(failures.is_empty(), "{} of {} error fixtures fail:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} error fixtures fail:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 /// Small deterministic generator for the mutation test.
@@ -181,7 +250,10 @@ fn mutated_inputs_never_panic() {
                 }
             }
             std::fs::write(f, &bytes).expect("write");
-            let r = std::panic::catch_unwind(|| kustomize::build(&DiskFs, &case).map(|items| kustomize::render(&items, Format::Yaml)));
+            let r = std::panic::catch_unwind(|| {
+                kustomize::build(&DiskFs, &case)
+                    .map(|items| kustomize::render(&items, Format::Yaml))
+            });
             assert!(r.is_ok(), "panic while building mutated {}", case.display());
             runs += 1;
         }

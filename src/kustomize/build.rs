@@ -37,7 +37,10 @@ struct Acc {
 /// Build the kustomization in `dir` and return its objects in output order.
 pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     let dir = super::fs::absolute(dir);
-    let mut b = Builder { fs, stack: Vec::new() };
+    let mut b = Builder {
+        fs,
+        stack: Vec::new(),
+    };
     let (mut acc, kust) = b.accumulate(&dir, None, false)?;
     let at = |e: String| Error(format!("{}: {}", display(&dir), e));
     add_hashes(&mut acc.list);
@@ -64,10 +67,15 @@ const BUILD_ANNOTATIONS: [&str; 6] = [
 ];
 
 fn strip_build_annotations(r: &mut Resource) {
-    let Some(md) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) else { return };
+    let Some(md) = r.obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
     let empty = match md.get_mut("annotations") {
         Some(Value::Object(a)) => {
-            a.retain(|k, _| !BUILD_ANNOTATIONS.contains(&k.as_str()) && !k.starts_with("internal.config.kubernetes.io/"));
+            a.retain(|k, _| {
+                !BUILD_ANNOTATIONS.contains(&k.as_str())
+                    && !k.starts_with("internal.config.kubernetes.io/")
+            });
             a.is_empty()
         }
         Some(Value::Null) => true,
@@ -125,13 +133,18 @@ impl<'a> RootLoader<'a> {
 impl<'a> SourceLoader for RootLoader<'a> {
     fn load(&self, rel: &str) -> Result<Vec<u8>, String> {
         if rel.contains("://") {
-            return Err(format!("'{}': remote files are not supported; download it next to {}", rel, self.kfile));
+            return Err(format!(
+                "'{}': remote files are not supported; download it next to {}",
+                rel, self.kfile
+            ));
         }
         let p = self.resolve(rel)?;
         if self.fs.is_dir(&p) {
             return Err(format!("'{}' is a directory, expected a file", rel));
         }
-        self.fs.read(&p).map_err(|e| format!("cannot read '{}': {}", rel, io_reason(&e)))
+        self.fs
+            .read(&p)
+            .map_err(|e| format!("cannot read '{}': {}", rel, io_reason(&e)))
     }
 }
 
@@ -148,7 +161,11 @@ fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String>
     let mut out = Vec::new();
     for d in docs {
         let Value::Object(ref m) = d else {
-            return Err(format!("{}: expected a YAML mapping (a Kubernetes object), found {}", origin, kind_of(&d)));
+            return Err(format!(
+                "{}: expected a YAML mapping (a Kubernetes object), found {}",
+                origin,
+                kind_of(&d)
+            ));
         };
         let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind.ends_with("List") {
@@ -160,7 +177,10 @@ fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String>
         if kind.is_empty() {
             return Err(format!("{}: an object has no 'kind'", origin));
         }
-        if d.pointer("/metadata/name").and_then(Value::as_str).map(str::is_empty).unwrap_or(true)
+        if d.pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .map(str::is_empty)
+            .unwrap_or(true)
             && d.pointer("/metadata/generateName").is_none()
         {
             return Err(format!("{}: a {} has no 'metadata.name'", origin, kind));
@@ -201,33 +221,61 @@ impl<'a> Builder<'a> {
             _ => return Err(Error(format!("{}: found multiple kustomization files; keep one", display(dir)))),
         };
         let fname = display(&file);
-        let bytes = self.fs.read(&file).map_err(|e| Error(format!("{}: {}", fname, io_reason(&e))))?;
-        let text = String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", fname)))?;
-        let v = yaml::parse_lenient(&text).map_err(|e| Error(format!("{}: invalid YAML: {}", fname, e)))?;
-        let v = if v.is_null() { Value::Object(Default::default()) } else { v };
+        let bytes = self
+            .fs
+            .read(&file)
+            .map_err(|e| Error(format!("{}: {}", fname, io_reason(&e))))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", fname)))?;
+        let v = yaml::parse_lenient(&text)
+            .map_err(|e| Error(format!("{}: invalid YAML: {}", fname, e)))?;
+        let v = if v.is_null() {
+            Value::Object(Default::default())
+        } else {
+            v
+        };
         if !v.is_object() {
-            return Err(Error(format!("{}: expected a mapping of kustomization fields, found {}", fname, kind_of(&v))));
+            return Err(Error(format!(
+                "{}: expected a mapping of kustomization fields, found {}",
+                fname,
+                kind_of(&v)
+            )));
         }
-        let mut k: Kustomization = serde_json::from_value(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+        let mut k: Kustomization =
+            serde_json::from_value(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
         k.fix();
         let kind = k.kind.clone().unwrap_or_default();
         if !kind.is_empty() && kind != KUSTOMIZATION_KIND && kind != COMPONENT_KIND {
-            return Err(Error(format!("{}: kind should be Kustomization or Component, not '{}'", fname, kind)));
+            return Err(Error(format!(
+                "{}: kind should be Kustomization or Component, not '{}'",
+                fname, kind
+            )));
         }
-        let want = if kind == COMPONENT_KIND { COMPONENT_API_VERSION } else { KUSTOMIZATION_API_VERSION };
+        let want = if kind == COMPONENT_KIND {
+            COMPONENT_API_VERSION
+        } else {
+            KUSTOMIZATION_API_VERSION
+        };
         if let Some(av) = &k.api_version {
             if !av.is_empty() && av != want {
                 return Err(Error(format!(
                     "{}: apiVersion for {} should be {}",
                     fname,
-                    if kind.is_empty() { KUSTOMIZATION_KIND } else { &kind },
+                    if kind.is_empty() {
+                        KUSTOMIZATION_KIND
+                    } else {
+                        &kind
+                    },
                     want
                 )));
             }
         }
         let unsupported = [
             ("openapi", k.openapi.is_some()),
-            ("helmCharts", !k.helm_charts.is_empty() || !k.helm_chart_inflation_generator.is_empty()),
+            (
+                "helmCharts",
+                !k.helm_charts.is_empty() || !k.helm_chart_inflation_generator.is_empty(),
+            ),
             ("helmGlobals", k.helm_globals.is_some()),
             ("generators", !k.generators.is_empty()),
             ("transformers", !k.transformers.is_empty()),
@@ -246,11 +294,19 @@ impl<'a> Builder<'a> {
 
     /// Build one level. `into` is the parent's accumulator when this level is
     /// a component.
-    fn accumulate(&mut self, dir: &Path, into: Option<Acc>, component: bool) -> Result<(Acc, Kustomization), Error> {
+    fn accumulate(
+        &mut self,
+        dir: &Path,
+        into: Option<Acc>,
+        component: bool,
+    ) -> Result<(Acc, Kustomization), Error> {
         let (k, file) = self.load_kustomization(dir)?;
         let fname = display(&file);
         if component && !k.is_component() {
-            return Err(Error(format!("{}: expected kind 'Component' for a path listed under components", fname)));
+            return Err(Error(format!(
+                "{}: expected kind 'Component' for a path listed under components",
+                fname
+            )));
         }
         if !component && k.is_component() {
             return Err(Error(format!(
@@ -264,9 +320,19 @@ impl<'a> Builder<'a> {
         res.map(|acc| (acc, k))
     }
 
-    fn accumulate_inner(&mut self, dir: &Path, k: &Kustomization, fname: &str, into: Option<Acc>) -> Result<Acc, Error> {
+    fn accumulate_inner(
+        &mut self,
+        dir: &Path,
+        k: &Kustomization,
+        fname: &str,
+        into: Option<Acc>,
+    ) -> Result<Acc, Error> {
         let at = |e: String| Error(format!("{}: {}", fname, e));
-        let ldr = RootLoader { fs: self.fs, root: dir, kfile: fname };
+        let ldr = RootLoader {
+            fs: self.fs,
+            root: dir,
+            kfile: fname,
+        };
         let mut acc = into.unwrap_or_default();
 
         for entry in &k.resources {
@@ -277,38 +343,58 @@ impl<'a> Builder<'a> {
             if !self.fs.is_dir(&sub) {
                 return Err(at(format!("components: '{}' is not a directory", entry)));
             }
-            self.check_cycle(&sub).map_err(|e| at(format!("components: '{}': {}", entry, e)))?;
+            self.check_cycle(&sub)
+                .map_err(|e| at(format!("components: '{}': {}", entry, e)))?;
             let taken = std::mem::take(&mut acc);
             let (sub_acc, _) = self.accumulate(&sub, Some(taken), true)?;
             acc = sub_acc;
         }
 
         for c in &k.configurations {
-            let text = ldr.read_string(c).map_err(|e| at(format!("configurations: {}", e)))?;
-            let cfg = TransformerConfig::parse(&text).map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;
+            let text = ldr
+                .read_string(c)
+                .map_err(|e| at(format!("configurations: {}", e)))?;
+            let cfg = TransformerConfig::parse(&text)
+                .map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;
             acc.config.merge(&cfg);
         }
         for c in &k.crds {
             let text = ldr.read_string(c).map_err(|e| at(format!("crds: {}", e)))?;
-            let cfg = super::crds::config_from_crds(&text).map_err(|e| at(format!("crds: '{}': {}", c, e)))?;
+            let cfg = super::crds::config_from_crds(&text)
+                .map_err(|e| at(format!("crds: '{}': {}", c, e)))?;
             acc.config.merge(&cfg);
         }
         let cfg = TransformerConfig::effective(&acc.config);
 
         let global = k.generator_options.as_ref();
-        for (args, secret) in
-            k.config_map_generator.iter().map(|a| (a, false)).chain(k.secret_generator.iter().map(|a| (a, true)))
+        for (args, secret) in k
+            .config_map_generator
+            .iter()
+            .map(|a| (a, false))
+            .chain(k.secret_generator.iter().map(|a| (a, true)))
         {
-            let what = if secret { "secretGenerator" } else { "configMapGenerator" };
-            let r = generators::generate(args, secret, global, &ldr, fname).map_err(|e| at(format!("{}: {}", what, e)))?;
-            acc.list.absorb(r).map_err(|e| at(format!("{}: {}", what, e)))?;
+            let what = if secret {
+                "secretGenerator"
+            } else {
+                "configMapGenerator"
+            };
+            let r = generators::generate(args, secret, global, &ldr, fname)
+                .map_err(|e| at(format!("{}: {}", what, e)))?;
+            acc.list
+                .absorb(r)
+                .map_err(|e| at(format!("{}: {}", what, e)))?;
         }
 
         self.transform(k, &ldr, &mut acc.list, &cfg).map_err(at)?;
 
         // vars: bind to their objects now, substitute at the end.
         for (i, v) in k.vars.iter().enumerate() {
-            if acc.vars.iter().chain(&k.vars[..i]).any(|x| x.name == v.name) {
+            if acc
+                .vars
+                .iter()
+                .chain(&k.vars[..i])
+                .any(|x| x.name == v.name)
+            {
                 return Err(at(format!("vars: var '{}' already encountered", v.name)));
             }
         }
@@ -316,7 +402,12 @@ impl<'a> Builder<'a> {
         acc.vars.extend(k.vars.iter().cloned());
 
         acc.list.items.retain(|r| {
-            r.obj.pointer(&format!("/metadata/annotations/{}", LOCAL_CONFIG.replace('/', "~1"))).and_then(Value::as_str)
+            r.obj
+                .pointer(&format!(
+                    "/metadata/annotations/{}",
+                    LOCAL_CONFIG.replace('/', "~1")
+                ))
+                .and_then(Value::as_str)
                 != Some("true")
         });
         Ok(acc)
@@ -334,25 +425,41 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn add_resource(&mut self, dir: &Path, entry: &str, ldr: &RootLoader, acc: &mut Acc, fname: &str) -> Result<(), Error> {
+    fn add_resource(
+        &mut self,
+        dir: &Path,
+        entry: &str,
+        ldr: &RootLoader,
+        acc: &mut Acc,
+        fname: &str,
+    ) -> Result<(), Error> {
         let at = |e: String| Error(format!("{}: {}", fname, e));
         if entry.contains("://") || entry.starts_with("github.com/") || entry.starts_with("git@") {
             return Err(at(format!("resources: remote resource '{}' is not supported; vendor it into a local directory", entry)));
         }
         let p = clean(&dir.join(entry));
         if self.fs.is_file(&p) {
-            let bytes = ldr.load(entry).map_err(|e| at(format!("resources: {}", e)))?;
+            let bytes = ldr
+                .load(entry)
+                .map_err(|e| at(format!("resources: {}", e)))?;
             let origin = display(&p);
-            let text = String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", origin)))?;
-            let docs = yaml::parse_documents(&text).map_err(|e| Error(format!("{}: invalid YAML: {}", origin, e)))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| Error(format!("{}: not UTF-8 text", origin)))?;
+            let docs = yaml::parse_documents(&text)
+                .map_err(|e| Error(format!("{}: invalid YAML: {}", origin, e)))?;
             for r in to_resources(docs, &origin).map_err(Error)? {
-                acc.list.append(r).map_err(|e| at(format!("resources: {}", e)))?;
+                acc.list
+                    .append(r)
+                    .map_err(|e| at(format!("resources: {}", e)))?;
             }
             Ok(())
         } else if self.fs.is_dir(&p) {
-            self.check_cycle(&p).map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
+            self.check_cycle(&p)
+                .map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
             let (sub, _) = self.accumulate(&p, None, false)?;
-            acc.list.append_all(sub.list).map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
+            acc.list
+                .append_all(sub.list)
+                .map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
             acc.config.merge(&sub.config);
             for v in sub.vars {
                 if acc.vars.iter().any(|x| x.name == v.name) {
@@ -362,12 +469,20 @@ impl<'a> Builder<'a> {
             }
             Ok(())
         } else {
-            Err(at(format!("resources: '{}' not found: no such file or directory", entry)))
+            Err(at(format!(
+                "resources: '{}' not found: no such file or directory",
+                entry
+            )))
         }
     }
 
-    fn transform(&self, k: &Kustomization, ldr: &RootLoader, list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
-
+    fn transform(
+        &self,
+        k: &Kustomization,
+        ldr: &RootLoader,
+        list: &mut ResList,
+        cfg: &TransformerConfig,
+    ) -> Result<(), String> {
         // patchesStrategicMerge: a file path, or the patch itself inline.
         for entry in &k.patches_strategic_merge {
             let text = match ldr.read_string(entry) {
@@ -381,16 +496,23 @@ impl<'a> Builder<'a> {
                     }
                 }
             };
-            let docs = yaml::parse_documents(&text).map_err(|e| format!("patchesStrategicMerge: '{}': {}", short(entry), e))?;
+            let docs = yaml::parse_documents(&text)
+                .map_err(|e| format!("patchesStrategicMerge: '{}': {}", short(entry), e))?;
             for d in docs {
-                patches::smp_by_id(list, &d, Default::default()).map_err(|e| format!("patchesStrategicMerge: {}", e))?;
+                patches::smp_by_id(list, &d, Default::default())
+                    .map_err(|e| format!("patchesStrategicMerge: {}", e))?;
             }
         }
 
         for p in &k.patches {
-            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr).map_err(|e| format!("patches: {}", e))?;
+            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr)
+                .map_err(|e| format!("patches: {}", e))?;
             let opts = patches::options_of(p);
-            let what = if p.path.is_empty() { "inline patch".to_string() } else { format!("'{}'", p.path) };
+            let what = if p.path.is_empty() {
+                "inline patch".to_string()
+            } else {
+                format!("'{}'", p.path)
+            };
             match patches::parse_patch(&text).map_err(|e| format!("patches: {}: {}", what, e))? {
                 Loaded::Smp(docs) => {
                     for d in docs {
@@ -403,14 +525,19 @@ impl<'a> Builder<'a> {
                 }
                 Loaded::Json(ops) => {
                     let Some(t) = &p.target else {
-                        return Err(format!("patches: {}: a JSON 6902 patch needs a target", what));
+                        return Err(format!(
+                            "patches: {}: a JSON 6902 patch needs a target",
+                            what
+                        ));
                     };
-                    patches::json_selected(list, t, &ops).map_err(|e| format!("patches: {}: {}", what, e))?;
+                    patches::json_selected(list, t, &ops)
+                        .map_err(|e| format!("patches: {}: {}", what, e))?;
                 }
             }
         }
 
-        transformers::namespace(list, &k.namespace, cfg).map_err(|e| format!("namespace: {}", e))?;
+        transformers::namespace(list, &k.namespace, cfg)
+            .map_err(|e| format!("namespace: {}", e))?;
         transformers::prefix_suffix(list, &k.name_prefix, &k.name_suffix, cfg)
             .map_err(|e| format!("namePrefix/nameSuffix: {}", e))?;
 
@@ -424,21 +551,32 @@ impl<'a> Builder<'a> {
                 }
                 extend_unique(
                     &mut specs,
-                    &[FieldSpec { path: "metadata/labels".into(), create: true, ..Default::default() }],
+                    &[FieldSpec {
+                        path: "metadata/labels".into(),
+                        create: true,
+                        ..Default::default()
+                    }],
                 );
             }
-            transformers::set_entries(list, &l.pairs, &specs).map_err(|e| format!("labels: {}", e))?;
+            transformers::set_entries(list, &l.pairs, &specs)
+                .map_err(|e| format!("labels: {}", e))?;
         }
-        transformers::set_entries(list, &k.common_labels, &cfg.common_labels).map_err(|e| format!("commonLabels: {}", e))?;
+        transformers::set_entries(list, &k.common_labels, &cfg.common_labels)
+            .map_err(|e| format!("commonLabels: {}", e))?;
         transformers::set_entries(list, &k.common_annotations, &cfg.common_annotations)
             .map_err(|e| format!("commonAnnotations: {}", e))?;
 
         for p in &k.patches_json6902 {
-            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr).map_err(|e| format!("patchesJson6902: {}", e))?;
-            let Some(t) = &p.target else { return Err("patchesJson6902: an entry needs a target".into()) };
+            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr)
+                .map_err(|e| format!("patchesJson6902: {}", e))?;
+            let Some(t) = &p.target else {
+                return Err("patchesJson6902: an entry needs a target".into());
+            };
             let ops: json_patch::Patch = match patches::parse_patch(&text) {
                 Ok(Loaded::Json(ops)) => ops,
-                Ok(Loaded::Smp(_)) => return Err("patchesJson6902: expected a list of JSON 6902 operations".into()),
+                Ok(Loaded::Smp(_)) => {
+                    return Err("patchesJson6902: expected a list of JSON 6902 operations".into())
+                }
                 Err(e) => return Err(format!("patchesJson6902: {}", e)),
             };
             patches::json_selected(list, t, &ops).map_err(|e| format!("patchesJson6902: {}", e))?;
@@ -451,10 +589,15 @@ impl<'a> Builder<'a> {
         for r in &k.replacements {
             if !r.path.is_empty() {
                 if r.source.is_some() || !r.targets.is_empty() {
-                    return Err("replacements: cannot specify both path and inline replacement".into());
+                    return Err(
+                        "replacements: cannot specify both path and inline replacement".into(),
+                    );
                 }
-                let text = ldr.read_string(&r.path).map_err(|e| format!("replacements: {}", e))?;
-                let v = yaml::parse_lenient(&text).map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
+                let text = ldr
+                    .read_string(&r.path)
+                    .map_err(|e| format!("replacements: {}", e))?;
+                let v = yaml::parse_lenient(&text)
+                    .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
                 let parsed: Vec<Replacement> = if v.is_array() {
                     serde_json::from_value(v)
                 } else {
@@ -463,7 +606,10 @@ impl<'a> Builder<'a> {
                 .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
                 reps.extend(parsed);
             } else {
-                reps.push(Replacement { source: r.source.clone(), targets: r.targets.clone() });
+                reps.push(Replacement {
+                    source: r.source.clone(),
+                    targets: r.targets.clone(),
+                });
             }
         }
         replacements::apply(list, &reps).map_err(|e| format!("replacements: {}", e))?;
@@ -482,7 +628,10 @@ fn short(s: &str) -> String {
 
 fn extend_unique(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
     for fs in from {
-        if !into.iter().any(|x| x.path == fs.path && x.gvk() == fs.gvk()) {
+        if !into
+            .iter()
+            .any(|x| x.path == fs.path && x.gvk() == fs.gvk())
+        {
             into.push(fs.clone());
         }
     }
@@ -499,7 +648,11 @@ fn patch_text(path: &str, inline: &str, ldr: &RootLoader) -> Result<String, Stri
 
 /// Keep the selector type reachable for callers building targets by hand.
 pub fn selector(kind: &str, name: &str) -> Selector {
-    Selector { kind: kind.into(), name: name.into(), ..Default::default() }
+    Selector {
+        kind: kind.into(),
+        name: name.into(),
+        ..Default::default()
+    }
 }
 
 /// The parameters a caller may override at the top level.

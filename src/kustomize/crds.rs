@@ -25,30 +25,57 @@ pub fn config_from_crds(text: &str) -> Result<TransformerConfig, String> {
                 return Err(format!("definition '{}' has no Schema (crds: takes OpenAPI definitions, not CRD objects)", name));
             };
             let props = schema.get("properties").and_then(Value::as_object);
-            let is_root = props.map(|p| p.contains_key("kind") && p.contains_key("apiVersion")).unwrap_or(false);
+            let is_root = props
+                .map(|p| p.contains_key("kind") && p.contains_key("apiVersion"))
+                .unwrap_or(false);
             if !is_root {
                 continue;
             }
             let kind = name.rsplit('.').next().unwrap_or(name).to_string();
-            let owner = Gvk { kind, ..Default::default() };
+            let owner = Gvk {
+                kind,
+                ..Default::default()
+            };
             collect(defs, schema, &owner, &mut Vec::new(), &mut cfg, 0);
         }
     }
     Ok(cfg)
 }
 
-fn collect(defs: &Map<String, Value>, schema: &Value, owner: &Gvk, path: &mut Vec<String>, cfg: &mut TransformerConfig, depth: usize) {
+fn collect(
+    defs: &Map<String, Value>,
+    schema: &Value,
+    owner: &Gvk,
+    path: &mut Vec<String>,
+    cfg: &mut TransformerConfig,
+    depth: usize,
+) {
     if depth > 32 {
         return;
     }
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else { return };
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
     for (name, prop) in props {
         path.push(name.clone());
-        if let Some(kind) = prop.get("x-kubernetes-object-ref-kind").and_then(Value::as_str) {
-            let av = prop.get("x-kubernetes-object-ref-api-version").and_then(Value::as_str).unwrap_or("");
+        if let Some(kind) = prop
+            .get("x-kubernetes-object-ref-kind")
+            .and_then(Value::as_str)
+        {
+            let av = prop
+                .get("x-kubernetes-object-ref-api-version")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let target = Gvk::from_api_version(av, kind);
-            let key = prop.get("x-kubernetes-object-ref-name-key").and_then(Value::as_str).unwrap_or("name");
-            let spec = FieldSpec { kind: owner.kind.clone(), path: format!("{}/{}", path.join("/"), key), ..Default::default() };
+            let key = prop
+                .get("x-kubernetes-object-ref-name-key")
+                .and_then(Value::as_str)
+                .unwrap_or("name");
+            let spec = FieldSpec {
+                kind: owner.kind.clone(),
+                path: format!("{}/{}", path.join("/"), key),
+                ..Default::default()
+            };
             cfg.merge(&TransformerConfig {
                 name_reference: vec![NameBackRef {
                     group: target.group,
@@ -59,7 +86,10 @@ fn collect(defs: &Map<String, Value>, schema: &Value, owner: &Gvk, path: &mut Ve
                 ..Default::default()
             });
         } else if let Some(r) = prop.get("$ref").and_then(Value::as_str) {
-            if let Some(sub) = defs.get(r).and_then(|d| d.get("Schema").or_else(|| d.get("schema"))) {
+            if let Some(sub) = defs
+                .get(r)
+                .and_then(|d| d.get("Schema").or_else(|| d.get("schema")))
+            {
                 collect(defs, sub, owner, path, cfg, depth + 1);
             }
         } else {

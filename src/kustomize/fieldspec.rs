@@ -16,7 +16,11 @@ pub use super::types::FieldSpec;
 
 impl FieldSpec {
     pub fn gvk(&self) -> Gvk {
-        Gvk { group: self.group.clone(), version: self.version.clone(), kind: self.kind.clone() }
+        Gvk {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            kind: self.kind.clone(),
+        }
     }
 
     /// Does this spec apply to objects of `gvk`?
@@ -48,7 +52,11 @@ pub struct NameBackRef {
 
 impl NameBackRef {
     pub fn gvk(&self) -> Gvk {
-        Gvk { group: self.group.clone(), version: self.version.clone(), kind: self.kind.clone() }
+        Gvk {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            kind: self.kind.clone(),
+        }
     }
 }
 
@@ -85,10 +93,22 @@ fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
     }
     let mut seen: std::collections::HashSet<(String, String, String, String)> = into
         .iter()
-        .map(|x| (x.group.clone(), x.version.clone(), x.kind.clone(), x.path.clone()))
+        .map(|x| {
+            (
+                x.group.clone(),
+                x.version.clone(),
+                x.kind.clone(),
+                x.path.clone(),
+            )
+        })
         .collect();
     for fs in from {
-        if seen.insert((fs.group.clone(), fs.version.clone(), fs.kind.clone(), fs.path.clone())) {
+        if seen.insert((
+            fs.group.clone(),
+            fs.version.clone(),
+            fs.kind.clone(),
+            fs.path.clone(),
+        )) {
             into.push(fs.clone());
         }
     }
@@ -169,7 +189,11 @@ fn sort_key(fs_group: &str, fs_version: &str, fs_kind: &str) -> (i64, String) {
     } else {
         0
     };
-    let g = Gvk { group: fs_group.into(), version: fs_version.into(), kind: fs_kind.into() };
+    let g = Gvk {
+        group: fs_group.into(),
+        version: fs_version.into(),
+        kind: fs_kind.into(),
+    };
     (rank, g.to_string())
 }
 
@@ -190,7 +214,8 @@ impl TransformerConfig {
         ] {
             l.sort_by_key(|f| sort_key(&f.group, &f.version, &f.kind));
         }
-        self.name_reference.sort_by_key(|n| sort_key(&n.group, &n.version, &n.kind));
+        self.name_reference
+            .sort_by_key(|n| sort_key(&n.group, &n.version, &n.kind));
     }
 }
 
@@ -222,7 +247,10 @@ fn parse_builtin(text: &str) -> TransformerConfig {
             Some(rest) => (true, rest),
             None => (false, body),
         };
-        let (key, value) = body.split_once(':').map(|(k, v)| (k.trim(), v.trim())).unwrap_or((body, ""));
+        let (key, value) = body
+            .split_once(':')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .unwrap_or((body, ""));
         if indent == 0 && !item {
             section = key.to_string();
             continue;
@@ -241,7 +269,9 @@ fn parse_builtin(text: &str) -> TransformerConfig {
                 if indent == 0 && item {
                     cfg.name_reference.push(NameBackRef::default());
                 }
-                let Some(nb) = cfg.name_reference.last_mut() else { continue };
+                let Some(nb) = cfg.name_reference.last_mut() else {
+                    continue;
+                };
                 if indent == 0 || (indent == 2 && !item) {
                     match key {
                         "group" => nb.group = value.to_string(),
@@ -340,19 +370,28 @@ pub fn walk(
                 if create == Create::No || is_seq {
                     return Ok(());
                 }
-                let fresh = if last && create == Create::Scalar { Value::Null } else { Value::Object(Map::new()) };
+                let fresh = if last && create == Create::Scalar {
+                    Value::Null
+                } else {
+                    Value::Object(Map::new())
+                };
                 m.insert(name.to_string(), fresh);
-            } else if m.get(name).map(Value::is_null).unwrap_or(false) && create != Create::No && !is_seq {
-                if !(last && create == Create::Scalar) {
-                    m.insert(name.to_string(), Value::Object(Map::new()));
-                }
+            } else if m.get(name).map(Value::is_null).unwrap_or(false)
+                && create != Create::No
+                && !is_seq
+                && !(last && create == Create::Scalar)
+            {
+                m.insert(name.to_string(), Value::Object(Map::new()));
             }
             match m.get_mut(name) {
                 Some(child) => walk(child, &path[1..], create, set),
                 None => Ok(()),
             }
         }
-        _ => Err(format!("expected sequence or mapping node at '{}'", path[0])),
+        _ => Err(format!(
+            "expected sequence or mapping node at '{}'",
+            path[0]
+        )),
     }
 }
 
@@ -369,7 +408,8 @@ pub fn apply_specs(
             continue;
         }
         let create = if fs.create { last } else { Create::No };
-        walk(obj, fs.path_parts(), create, set).map_err(|e| format!("considering field '{}': {}", fs.path, e))?;
+        walk(obj, fs.path_parts(), create, set)
+            .map_err(|e| format!("considering field '{}': {}", fs.path, e))?;
     }
     Ok(())
 }
@@ -385,7 +425,17 @@ mod tests {
         let general: TransformerConfig = serde_json::from_value(v).unwrap();
         let fast = parse_builtin(DEFAULT_FIELD_SPECS);
         let key = |l: &[FieldSpec]| -> Vec<(String, String, String, String, bool)> {
-            l.iter().map(|f| (f.group.clone(), f.version.clone(), f.kind.clone(), f.path.clone(), f.create)).collect()
+            l.iter()
+                .map(|f| {
+                    (
+                        f.group.clone(),
+                        f.version.clone(),
+                        f.kind.clone(),
+                        f.path.clone(),
+                        f.create,
+                    )
+                })
+                .collect()
         };
         for (a, b) in [
             (&general.name_prefix, &fast.name_prefix),

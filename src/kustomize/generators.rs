@@ -23,8 +23,13 @@ fn pairs(args: &GeneratorArgs, ldr: &dyn SourceLoader) -> Result<Vec<(String, Ve
     for env in envs {
         let content = ldr.load(env)?;
         for (i, line) in content.split(|b| *b == b'\n').enumerate() {
-            let line = std::str::from_utf8(line).map_err(|_| format!("env file '{}' line {} is not UTF-8", env, i + 1))?;
-            let line = if i == 0 { line.trim_start_matches('\u{feff}') } else { line };
+            let line = std::str::from_utf8(line)
+                .map_err(|_| format!("env file '{}' line {} is not UTF-8", env, i + 1))?;
+            let line = if i == 0 {
+                line.trim_start_matches('\u{feff}')
+            } else {
+                line
+            };
             let line = line.strip_suffix('\r').unwrap_or(line);
             let line = line.trim_start();
             if line.is_empty() || line.starts_with('#') {
@@ -35,7 +40,12 @@ fn pairs(args: &GeneratorArgs, ldr: &dyn SourceLoader) -> Result<Vec<(String, Ve
                 None => (line.to_string(), std::env::var(line).unwrap_or_default()),
             };
             if !is_env_var_name(&key) {
-                return Err(format!("env file '{}' line {}: \"{}\" is not a valid key name", env, i + 1, key));
+                return Err(format!(
+                    "env file '{}' line {}: \"{}\" is not a valid key name",
+                    env,
+                    i + 1,
+                    key
+                ));
             }
             out.push((key, value.into_bytes()));
         }
@@ -43,7 +53,10 @@ fn pairs(args: &GeneratorArgs, ldr: &dyn SourceLoader) -> Result<Vec<(String, Ve
     for lit in &args.literals {
         if lit.starts_with('=') || !lit.contains('=') {
             let key = lit.split('=').next().unwrap_or("");
-            return Err(format!("invalid literal source '{}', expected key=value", key));
+            return Err(format!(
+                "invalid literal source '{}', expected key=value",
+                key
+            ));
         }
         let (k, v) = lit.split_once('=').unwrap_or((lit, ""));
         out.push((k.to_string(), remove_quotes(v).as_bytes().to_vec()));
@@ -100,11 +113,15 @@ fn remove_quotes(s: &str) -> &str {
 fn is_env_var_name(k: &str) -> bool {
     !k.is_empty()
         && !k.as_bytes()[0].is_ascii_digit()
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
 }
 
 fn is_config_key(k: &str) -> bool {
-    !k.is_empty() && k.len() <= 253 && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+    !k.is_empty()
+        && k.len() <= 253
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
 }
 
 /// Build one ConfigMap (`secret == false`) or Secret from its generator args.
@@ -124,10 +141,16 @@ pub fn generate(
     let mut binary = Map::new();
     for (k, v) in kv {
         if !is_config_key(&k) {
-            return Err(format!("{} '{}': \"{}\" is not a valid key name", kind, args.name, k));
+            return Err(format!(
+                "{} '{}': \"{}\" is not a valid key name",
+                kind, args.name, k
+            ));
         }
         if data.contains_key(&k) || binary.contains_key(&k) {
-            return Err(format!("{} '{}' illegally repeats the key '{}'", kind, args.name, k));
+            return Err(format!(
+                "{} '{}' illegally repeats the key '{}'",
+                kind, args.name, k
+            ));
         }
         if secret {
             data.insert(k, Value::String(encode_base64_lines(&v)));
@@ -137,7 +160,12 @@ pub fn generate(
                     data.insert(k, Value::String(s));
                 }
                 Err(e) => {
-                    binary.insert(k, Value::String(base64::engine::general_purpose::STANDARD.encode(e.as_bytes())));
+                    binary.insert(
+                        k,
+                        Value::String(
+                            base64::engine::general_purpose::STANDARD.encode(e.as_bytes()),
+                        ),
+                    );
                 }
             }
         }
@@ -165,7 +193,11 @@ pub fn generate(
         obj.insert("binaryData".into(), Value::Object(binary));
     }
     if secret {
-        let t = if args.kind_type.is_empty() { "Opaque" } else { &args.kind_type };
+        let t = if args.kind_type.is_empty() {
+            "Opaque"
+        } else {
+            &args.kind_type
+        };
         obj.insert("type".into(), json!(t));
     }
     if opts.immutable {
@@ -228,7 +260,9 @@ fn go_json_str(s: &str, out: &mut String) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -265,7 +299,10 @@ pub fn hash(obj: &Value) -> String {
     m.insert("name".into(), json!(""));
     m.insert("data".into(), string_map(obj.get("data")));
     if kind == "Secret" {
-        m.insert("type".into(), json!(obj.get("type").and_then(Value::as_str).unwrap_or("")));
+        m.insert(
+            "type".into(),
+            json!(obj.get("type").and_then(Value::as_str).unwrap_or("")),
+        );
         if obj.get("stringData").map(Value::is_object).unwrap_or(false) {
             m.insert("stringData".into(), string_map(obj.get("stringData")));
         }
@@ -275,7 +312,11 @@ pub fn hash(obj: &Value) -> String {
     let mut text = String::new();
     go_json(&Value::Object(m), &mut text);
     let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().take(5).map(|b| format!("{:02x}", b)).collect();
+    let hex: String = digest
+        .iter()
+        .take(5)
+        .map(|b| format!("{:02x}", b))
+        .collect();
     hex.chars()
         .map(|c| match c {
             '0' => 'g',

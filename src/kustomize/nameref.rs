@@ -67,13 +67,22 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
                         o.pointer("/roleRef/apiGroup").and_then(Value::as_str),
                         o.pointer("/roleRef/kind").and_then(Value::as_str),
                     ) {
-                        (Some(g), Some(k)) => Some(Gvk { group: g.to_string(), version: String::new(), kind: k.to_string() }),
+                        (Some(g), Some(k)) => Some(Gvk {
+                            group: g.to_string(),
+                            version: String::new(),
+                            kind: k.to_string(),
+                        }),
                         _ => None,
                     }
                 } else {
                     None
                 };
-                let ctx = Ctx { snaps: &snaps, referrer: ri, target: &target, role_ref };
+                let ctx = Ctx {
+                    snaps: &snaps,
+                    referrer: ri,
+                    target: &target,
+                    role_ref,
+                };
                 let mut obj = std::mem::take(&mut list.items[ri].obj);
                 let res = walk(&mut obj, path, Create::No, &mut |n| {
                     // The pool is only worth computing when the referrer has the field.
@@ -123,7 +132,9 @@ fn candidate_pool(snaps: &[Snap], ri: usize) -> Vec<usize> {
     (0..snaps.len())
         .filter(|&i| {
             let x = &snaps[i];
-            x.cur.gvk.is_cluster_scoped() || x.cur.ns_equals(&r.cur) || r.sa_namespaces.contains(&x.meta_ns)
+            x.cur.gvk.is_cluster_scoped()
+                || x.cur.ns_equals(&r.cur)
+                || r.sa_namespaces.contains(&x.meta_ns)
         })
         .collect()
 }
@@ -157,7 +168,9 @@ impl<'a> Ctx<'a> {
     }
 
     fn set_scalar(&self, n: &mut Value, pool: &[usize]) -> Result<(), String> {
-        let Some(old) = n.as_str().map(str::to_string) else { return Ok(()) };
+        let Some(old) = n.as_str().map(str::to_string) else {
+            return Ok(());
+        };
         if let Some(i) = self.select(&old, pool, false)? {
             let new = &self.snaps[i].cur.name;
             if *new != old {
@@ -220,7 +233,8 @@ impl<'a> Ctx<'a> {
             .copied()
             .filter(|&i| {
                 let s = &self.snaps[i];
-                s.prev.iter().any(|p| p.name == old) && s.prev.iter().any(|p| p.gvk.is_selected_by(self.target))
+                s.prev.iter().any(|p| p.name == old)
+                    && s.prev.iter().any(|p| p.gvk.is_selected_by(self.target))
             })
             .collect();
         if let Some(rr) = &self.role_ref {
@@ -229,7 +243,9 @@ impl<'a> Ctx<'a> {
         if !r.cur.gvk.is_cluster_scoped() {
             c.retain(|&i| {
                 let s = &self.snaps[i];
-                s.cur.gvk.is_cluster_scoped() || s.cur.gvk.kind == "ServiceAccount" || s.cur.ns_equals(&r.cur)
+                s.cur.gvk.is_cluster_scoped()
+                    || s.cur.gvk.kind == "ServiceAccount"
+                    || s.cur.ns_equals(&r.cur)
             });
         }
         if c.len() == 1 {
@@ -237,8 +253,12 @@ impl<'a> Ctx<'a> {
         }
         let loose = |i: &usize| {
             let s = &self.snaps[*i];
-            (s.prefixes.is_empty() || r.prefixes.is_empty() || same_ending(&s.prefixes, &r.prefixes))
-                && (s.suffixes.is_empty() || r.suffixes.is_empty() || same_ending(&s.suffixes, &r.suffixes))
+            (s.prefixes.is_empty()
+                || r.prefixes.is_empty()
+                || same_ending(&s.prefixes, &r.prefixes))
+                && (s.suffixes.is_empty()
+                    || r.suffixes.is_empty()
+                    || same_ending(&s.suffixes, &r.suffixes))
         };
         c.retain(loose);
         if c.len() > 1 {
@@ -259,8 +279,13 @@ impl<'a> Ctx<'a> {
                 if identical {
                     Ok(Some(c[0]))
                 } else {
-                    let ids: Vec<String> = c.iter().map(|&i| self.snaps[i].cur.to_string()).collect();
-                    Err(format!("found multiple possible referrals for '{}': {}", old, ids.join(", ")))
+                    let ids: Vec<String> =
+                        c.iter().map(|&i| self.snaps[i].cur.to_string()).collect();
+                    Err(format!(
+                        "found multiple possible referrals for '{}': {}",
+                        old,
+                        ids.join(", ")
+                    ))
                 }
             }
         }

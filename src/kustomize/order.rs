@@ -35,13 +35,20 @@ impl<'a> Ranks<'a> {
                 return ra.cmp(&rb);
             }
             let (sa, sb) = (gvk_string(&ga), gvk_string(&gb));
-            if ga.kind == "Namespace" && gb.kind == "Namespace" && (ga.group.is_empty() || gb.group.is_empty()) {
+            if ga.kind == "Namespace"
+                && gb.kind == "Namespace"
+                && (ga.group.is_empty() || gb.group.is_empty())
+            {
                 return sb.cmp(&sa);
             }
             return sa.cmp(&sb);
         }
         let key = |r: &Resource| {
-            let ns = if r.namespace().is_empty() { "~X" } else { r.namespace() };
+            let ns = if r.namespace().is_empty() {
+                "~X"
+            } else {
+                r.namespace()
+            };
             let name = if r.name().is_empty() { "~N" } else { r.name() };
             format!("{}|{}", ns, name)
         };
@@ -54,7 +61,10 @@ pub fn sort(items: &mut [Resource], opts: Option<&SortOptions>) {
     let (first, last): (Vec<&str>, Vec<&str>) = match opts {
         Some(o) if o.order == "fifo" => return,
         Some(o) => match &o.legacy_sort_options {
-            Some(l) => (l.order_first.iter().map(String::as_str).collect(), l.order_last.iter().map(String::as_str).collect()),
+            Some(l) => (
+                l.order_first.iter().map(String::as_str).collect(),
+                l.order_last.iter().map(String::as_str).collect(),
+            ),
             None => (ORDER_FIRST.to_vec(), ORDER_LAST.to_vec()),
         },
         None => (ORDER_FIRST.to_vec(), ORDER_LAST.to_vec()),

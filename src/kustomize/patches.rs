@@ -33,13 +33,21 @@ pub fn parse_patch(text: &str) -> Result<Loaded, String> {
         return Ok(Loaded::Json(ops));
     }
     if docs.iter().any(|d| !d.is_object()) {
-        return Err("a patch must be a strategic merge patch (a mapping) or a JSON 6902 patch (a list)".into());
+        return Err(
+            "a patch must be a strategic merge patch (a mapping) or a JSON 6902 patch (a list)"
+                .into(),
+        );
     }
     Ok(Loaded::Smp(docs))
 }
 
 fn patch_id(p: &Value) -> ResId {
-    let s = |path: &str| p.pointer(path).and_then(Value::as_str).unwrap_or("").to_string();
+    let s = |path: &str| {
+        p.pointer(path)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     ResId {
         gvk: Gvk::from_api_version(&s("/apiVersion"), &s("/kind")),
         name: s("/metadata/name"),
@@ -57,7 +65,11 @@ pub struct PatchOptions {
 /// namespace unless the options allow a change. Returns false when the patch
 /// deleted the object.
 fn apply_smp(r: &mut Resource, patch: &Value, opts: PatchOptions) -> Result<bool, String> {
-    let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+    let (name, ns, kind) = (
+        r.name().to_string(),
+        r.namespace().to_string(),
+        r.kind().to_string(),
+    );
     if opts.allow_name_change || opts.allow_kind_change {
         r.store_previous_id();
     }
@@ -124,14 +136,22 @@ pub fn smp_by_id(list: &mut ResList, patch: &Value, opts: PatchOptions) -> Resul
 }
 
 /// Apply a strategic merge patch to every selected object.
-pub fn smp_selected(list: &mut ResList, sel: &Selector, patch: &Value, opts: PatchOptions) -> Result<(), String> {
+pub fn smp_selected(
+    list: &mut ResList,
+    sel: &Selector,
+    patch: &Value,
+    opts: PatchOptions,
+) -> Result<(), String> {
     let idx = list.select(sel)?;
     let mut deleted = Vec::new();
     for i in idx {
         let mut p = patch.clone();
         // The patch takes the target's apiVersion so the target's schema applies.
         if let Some(m) = p.as_object_mut() {
-            m.insert("apiVersion".into(), Value::String(list.items[i].api_version().to_string()));
+            m.insert(
+                "apiVersion".into(),
+                Value::String(list.items[i].api_version().to_string()),
+            );
         }
         if !apply_smp(&mut list.items[i], &p, opts)? {
             deleted.push(i);
@@ -144,13 +164,22 @@ pub fn smp_selected(list: &mut ResList, sel: &Selector, patch: &Value, opts: Pat
 }
 
 /// Apply JSON 6902 operations to every selected object.
-pub fn json_selected(list: &mut ResList, sel: &Selector, ops: &json_patch::Patch) -> Result<(), String> {
+pub fn json_selected(
+    list: &mut ResList,
+    sel: &Selector,
+    ops: &json_patch::Patch,
+) -> Result<(), String> {
     let idx = list.select(sel)?;
     for i in idx {
         let r = &mut list.items[i];
         r.store_previous_id();
         json_patch::patch(&mut r.obj, ops).map_err(|e| {
-            format!("JSON 6902 patch on {} '{}' failed: {}", r.kind(), r.name(), e)
+            format!(
+                "JSON 6902 patch on {} '{}' failed: {}",
+                r.kind(),
+                r.name(),
+                e
+            )
         })?;
     }
     check_unique(list)
@@ -160,8 +189,16 @@ fn check_unique(list: &ResList) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for r in &list.items {
         let id = r.cur_id();
-        if !seen.insert((id.gvk.clone(), id.name.clone(), id.effective_namespace().to_string())) {
-            return Err(format!("patch produced a duplicate id: {} {}", id.gvk.kind, display_name(&id)));
+        if !seen.insert((
+            id.gvk.clone(),
+            id.name.clone(),
+            id.effective_namespace().to_string(),
+        )) {
+            return Err(format!(
+                "patch produced a duplicate id: {} {}",
+                id.gvk.kind,
+                display_name(&id)
+            ));
         }
     }
     Ok(())

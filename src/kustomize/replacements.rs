@@ -47,7 +47,13 @@ pub fn split_dotted(path: &str) -> Vec<String> {
     }
     // `[a.b]` without `=` is a plain key containing dots.
     out.into_iter()
-        .map(|s| if s.starts_with('[') && s.ends_with(']') && !s.contains('=') { s[1..s.len() - 1].to_string() } else { s })
+        .map(|s| {
+            if s.starts_with('[') && s.ends_with(']') && !s.contains('=') {
+                s[1..s.len() - 1].to_string()
+            } else {
+                s
+            }
+        })
         .collect()
 }
 
@@ -63,7 +69,12 @@ fn scalar_text(v: &Value) -> String {
 
 /// Collect mutable references to every node `path` matches, creating
 /// missing fields (as `create_as`) when asked.
-fn matches<'a>(node: &'a mut Value, path: &[String], create: Option<&Value>, out: &mut Vec<&'a mut Value>) -> Result<(), String> {
+fn matches<'a>(
+    node: &'a mut Value,
+    path: &[String],
+    create: Option<&Value>,
+    out: &mut Vec<&'a mut Value>,
+) -> Result<(), String> {
     if path.is_empty() {
         out.push(node);
         return Ok(());
@@ -77,7 +88,11 @@ fn matches<'a>(node: &'a mut Value, path: &[String], create: Option<&Value>, out
                 Some(Value::Array(_)) => Value::Array(vec![]),
                 _ => Value::Null,
             }
-        } else if rest.first().map(|s| s.starts_with('[') || s.parse::<usize>().is_ok()).unwrap_or(false) {
+        } else if rest
+            .first()
+            .map(|s| s.starts_with('[') || s.parse::<usize>().is_ok())
+            .unwrap_or(false)
+        {
             Value::Array(vec![])
         } else {
             Value::Object(Map::new())
@@ -88,11 +103,19 @@ fn matches<'a>(node: &'a mut Value, path: &[String], create: Option<&Value>, out
         if node.is_null() && create.is_some() {
             *node = Value::Array(vec![]);
         }
-        let Value::Array(items) = node else { return Ok(()) };
+        let Value::Array(items) = node else {
+            return Ok(());
+        };
         let pos: Vec<usize> = items
             .iter()
             .enumerate()
-            .filter(|(_, it)| if k.is_empty() { scalar_text(it) == v && !it.is_object() } else { it.get(k).map(scalar_text).as_deref() == Some(v) })
+            .filter(|(_, it)| {
+                if k.is_empty() {
+                    scalar_text(it) == v && !it.is_object()
+                } else {
+                    it.get(k).map(scalar_text).as_deref() == Some(v)
+                }
+            })
             .map(|(i, _)| i)
             .collect();
         if pos.is_empty() {
@@ -149,7 +172,10 @@ fn matches<'a>(node: &'a mut Value, path: &[String], create: Option<&Value>, out
                     return Ok(());
                 }
                 m.insert(seg.to_string(), make(rest.is_empty()));
-            } else if create.is_some() && m.get(seg).map(Value::is_null).unwrap_or(false) && !rest.is_empty() {
+            } else if create.is_some()
+                && m.get(seg).map(Value::is_null).unwrap_or(false)
+                && !rest.is_empty()
+            {
                 m.insert(seg.to_string(), make(false));
             }
             match m.get_mut(seg) {
@@ -180,19 +206,33 @@ pub fn lookup(obj: &Value, path: &str) -> Option<Value> {
 fn id_selected_by(id: &ResId, sel_gvk: &Gvk, name: &str, namespace: &str) -> bool {
     (name.is_empty() || name == id.name)
         && (namespace.is_empty() || {
-            let s = ResId { gvk: sel_gvk.clone(), name: String::new(), namespace: namespace.to_string() };
+            let s = ResId {
+                gvk: sel_gvk.clone(),
+                name: String::new(),
+                namespace: namespace.to_string(),
+            };
             s.ns_equals(id)
         })
         && id.gvk.is_selected_by(sel_gvk)
 }
 
 fn selector_gvk(s: &Selector) -> Gvk {
-    Gvk { group: s.group.clone(), version: s.version.clone(), kind: s.kind.clone() }
+    Gvk {
+        group: s.group.clone(),
+        version: s.version.clone(),
+        kind: s.kind.clone(),
+    }
 }
 
 fn source_desc(s: &SourceSelector) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("kind", &s.kind), ("name", &s.name), ("namespace", &s.namespace), ("group", &s.group), ("version", &s.version)] {
+    for (k, v) in [
+        ("kind", &s.kind),
+        ("name", &s.name),
+        ("namespace", &s.namespace),
+        ("group", &s.group),
+        ("version", &s.version),
+    ] {
         if !v.is_empty() {
             parts.push(format!("{}={}", k, v));
         }
@@ -211,19 +251,29 @@ fn refine(opts: Option<&FieldOptions>, v: Value) -> Result<Value, String> {
     let text = scalar_text(&v);
     let parts: Vec<&str> = text.split(o.delimiter.as_str()).collect();
     if o.index < 0 || o.index as usize >= parts.len() {
-        return Err(format!("options.index {} is out of bounds for value {}", o.index, text));
+        return Err(format!(
+            "options.index {} is out of bounds for value {}",
+            o.index, text
+        ));
     }
     Ok(Value::String(parts[o.index as usize].to_string()))
 }
 
-fn set_target(target: &mut Value, value: &Value, opts: Option<&FieldOptions>) -> Result<(), String> {
+fn set_target(
+    target: &mut Value,
+    value: &Value,
+    opts: Option<&FieldOptions>,
+) -> Result<(), String> {
     let mut value = value.clone();
     if let Some(o) = opts.filter(|o| !o.delimiter.is_empty()) {
         if target.is_object() || target.is_array() {
             return Err("delimiter option can only be used with scalar nodes".into());
         }
         let cur = scalar_text(target);
-        let mut parts: Vec<String> = cur.split(o.delimiter.as_str()).map(str::to_string).collect();
+        let mut parts: Vec<String> = cur
+            .split(o.delimiter.as_str())
+            .map(str::to_string)
+            .collect();
         let v = scalar_text(&value);
         if o.index < 0 {
             parts.insert(0, v);
@@ -269,20 +319,38 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
         if rep.targets.is_empty() {
             return Err("replacements must specify a source and at least one target".into());
         }
-        let sgvk = Gvk { group: src.group.clone(), version: src.version.clone(), kind: src.kind.clone() };
+        let sgvk = Gvk {
+            group: src.group.clone(),
+            version: src.version.clone(),
+            kind: src.kind.clone(),
+        };
         let mut found = None;
         for (i, r) in list.items.iter().enumerate() {
-            if r.all_ids().iter().rev().any(|id| id_selected_by(id, &sgvk, &src.name, &src.namespace)) {
+            if r.all_ids()
+                .iter()
+                .rev()
+                .any(|id| id_selected_by(id, &sgvk, &src.name, &src.namespace))
+            {
                 if found.is_some() {
-                    return Err(format!("multiple matches for replacement source {}", source_desc(src)));
+                    return Err(format!(
+                        "multiple matches for replacement source {}",
+                        source_desc(src)
+                    ));
                 }
                 found = Some(i);
             }
         }
         let Some(si) = found else {
-            return Err(format!("replacement source not found: nothing selected by {}", source_desc(src)));
+            return Err(format!(
+                "replacement source not found: nothing selected by {}",
+                source_desc(src)
+            ));
         };
-        let fp = if src.field_path.is_empty() { "metadata.name" } else { src.field_path.as_str() };
+        let fp = if src.field_path.is_empty() {
+            "metadata.name"
+        } else {
+            src.field_path.as_str()
+        };
         let value = match lookup(&list.items[si].obj, fp) {
             Some(v) if !v.is_null() && v != Value::String(String::new()) => v,
             _ => {
@@ -295,28 +363,56 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
         };
         let value = refine(src.options.as_ref(), value)?;
         for t in &rep.targets {
-            let Some(sel) = &t.select else { return Err("replacement target must specify resources to select".into()) };
-            let paths: Vec<String> = if t.field_paths.is_empty() { vec!["metadata.name".into()] } else { t.field_paths.clone() };
+            let Some(sel) = &t.select else {
+                return Err("replacement target must specify resources to select".into());
+            };
+            let paths: Vec<String> = if t.field_paths.is_empty() {
+                vec!["metadata.name".into()]
+            } else {
+                t.field_paths.clone()
+            };
             let sel_gvk = selector_gvk(sel);
-            let labels = if sel.label_selector.is_empty() { None } else { Some(LabelSelector::parse(&sel.label_selector)?) };
-            let annos =
-                if sel.annotation_selector.is_empty() { None } else { Some(LabelSelector::parse(&sel.annotation_selector)?) };
+            let labels = if sel.label_selector.is_empty() {
+                None
+            } else {
+                Some(LabelSelector::parse(&sel.label_selector)?)
+            };
+            let annos = if sel.annotation_selector.is_empty() {
+                None
+            } else {
+                Some(LabelSelector::parse(&sel.annotation_selector)?)
+            };
             for r in list.items.iter_mut() {
                 let ids = r.all_ids();
-                if !ids.iter().any(|id| id_selected_by(id, &sel_gvk, &sel.name, &sel.namespace)) {
+                if !ids
+                    .iter()
+                    .any(|id| id_selected_by(id, &sel_gvk, &sel.name, &sel.namespace))
+                {
                     continue;
                 }
-                if labels.as_ref().map(|l| !l.matches(&r.labels())).unwrap_or(false)
-                    || annos.as_ref().map(|l| !l.matches(&r.annotations())).unwrap_or(false)
+                if labels
+                    .as_ref()
+                    .map(|l| !l.matches(&r.labels()))
+                    .unwrap_or(false)
+                    || annos
+                        .as_ref()
+                        .map(|l| !l.matches(&r.annotations()))
+                        .unwrap_or(false)
                 {
                     continue;
                 }
                 let rejected = t.reject.iter().any(|rj| {
                     let rg = selector_gvk(rj);
-                    let id_part = !(rj.name.is_empty() && rj.namespace.is_empty() && rg == Gvk::default());
-                    let by_id = id_part && ids.iter().any(|id| id_selected_by(id, &rg, &rj.name, &rj.namespace));
+                    let id_part =
+                        !(rj.name.is_empty() && rj.namespace.is_empty() && rg == Gvk::default());
+                    let by_id = id_part
+                        && ids
+                            .iter()
+                            .any(|id| id_selected_by(id, &rg, &rj.name, &rj.namespace));
                     let by_labels = !rj.label_selector.is_empty()
-                        && LabelSelector::parse(&rj.label_selector).map(|l| l.matches(&r.labels())).unwrap_or(false);
+                        && LabelSelector::parse(&rj.label_selector)
+                            .map(|l| l.matches(&r.labels()))
+                            .unwrap_or(false);
                     let by_annos = !rj.annotation_selector.is_empty()
                         && LabelSelector::parse(&rj.annotation_selector)
                             .map(|l| l.matches(&r.annotations()))
@@ -330,7 +426,12 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                 for p in &paths {
                     let parts = split_dotted(p);
                     let mut hits = Vec::new();
-                    matches(&mut r.obj, &parts, if create { Some(&value) } else { None }, &mut hits)?;
+                    matches(
+                        &mut r.obj,
+                        &parts,
+                        if create { Some(&value) } else { None },
+                        &mut hits,
+                    )?;
                     if hits.is_empty() {
                         return Err(if create {
                             format!("unable to find or create field \"{}\" in replacement target {} '{}'", p, r.kind(), r.name())
@@ -364,13 +465,19 @@ mod tests {
             split_dotted("spec.containers.[name=a.b].image"),
             vec!["spec", "containers", "[name=a.b]", "image"]
         );
-        assert_eq!(split_dotted("metadata.annotations.[x.y/z]"), vec!["metadata", "annotations", "x.y/z"]);
+        assert_eq!(
+            split_dotted("metadata.annotations.[x.y/z]"),
+            vec!["metadata", "annotations", "x.y/z"]
+        );
     }
 
     #[test]
     fn looks_up_by_selector() {
         let v = json!({"spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b", "image": "y"}]}});
-        assert_eq!(lookup(&v, "spec.containers.[name=b].image"), Some(json!("y")));
+        assert_eq!(
+            lookup(&v, "spec.containers.[name=b].image"),
+            Some(json!("y"))
+        );
         assert_eq!(lookup(&v, "spec.containers.1.name"), Some(json!("b")));
     }
 }

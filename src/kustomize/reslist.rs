@@ -100,7 +100,10 @@ impl ResList {
                 self.items[i] = r;
                 Ok(())
             }
-            _ => Err(format!("found multiple objects that could accept merge of {}", id)),
+            _ => Err(format!(
+                "found multiple objects that could accept merge of {}",
+                id
+            )),
         }
     }
 
@@ -122,7 +125,8 @@ trait LowerBehavior {
 }
 impl LowerBehavior for String {
     fn to_lowercase_behavior(self) -> String {
-        self.replace("(behavior Merge)", "(behavior merge)").replace("(behavior Replace)", "(behavior replace)")
+        self.replace("(behavior Merge)", "(behavior merge)")
+            .replace("(behavior Replace)", "(behavior replace)")
     }
 }
 
@@ -138,9 +142,17 @@ pub fn display_name(id: &ResId) -> String {
 /// history taken from the old object.
 fn copy_merge_meta(r: &mut Resource, old: &Resource) {
     for key in ["labels", "annotations"] {
-        let mut merged: Map<String, Value> =
-            old.obj.pointer(&format!("/metadata/{}", key)).and_then(Value::as_object).cloned().unwrap_or_default();
-        if let Some(new) = r.obj.pointer(&format!("/metadata/{}", key)).and_then(Value::as_object) {
+        let mut merged: Map<String, Value> = old
+            .obj
+            .pointer(&format!("/metadata/{}", key))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        if let Some(new) = r
+            .obj
+            .pointer(&format!("/metadata/{}", key))
+            .and_then(Value::as_object)
+        {
             for (k, v) in new {
                 merged.insert(k.clone(), v.clone());
             }
@@ -168,7 +180,9 @@ fn copy_merge_meta(r: &mut Resource, old: &Resource) {
 }
 
 fn merge_map_from(obj: &mut Value, old: &Value, field: &str) {
-    let Some(old_map) = old.get(field).and_then(Value::as_object) else { return };
+    let Some(old_map) = old.get(field).and_then(Value::as_object) else {
+        return;
+    };
     let mut merged = old_map.clone();
     if let Some(new) = obj.get(field).and_then(Value::as_object) {
         for (k, v) in new {
@@ -197,7 +211,9 @@ fn anchored(p: &str) -> Result<Option<Regex>, String> {
     if p.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{})$", p)).map(Some).map_err(|e| format!("invalid selector pattern '{}': {}", p, e))
+    Regex::new(&format!("^(?:{})$", p))
+        .map(Some)
+        .map_err(|e| format!("invalid selector pattern '{}': {}", p, e))
 }
 
 impl<'a> CompiledSelector<'a> {
@@ -209,7 +225,11 @@ impl<'a> CompiledSelector<'a> {
             group: anchored(&s.group)?,
             version: anchored(&s.version)?,
             kind: anchored(&s.kind)?,
-            labels: if s.label_selector.is_empty() { None } else { Some(LabelSelector::parse(&s.label_selector)?) },
+            labels: if s.label_selector.is_empty() {
+                None
+            } else {
+                Some(LabelSelector::parse(&s.label_selector)?)
+            },
             annotations: if s.annotation_selector.is_empty() {
                 None
             } else {
@@ -302,7 +322,11 @@ impl LabelSelector {
                     .strip_prefix('(')
                     .and_then(|r| r.strip_suffix(')'))
                     .ok_or_else(|| format!("invalid label selector '{}'", s))?;
-                Ok(inner.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+                Ok(inner
+                    .split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect())
             };
             if let Some(k) = p.strip_prefix('!') {
                 reqs.push(Req::NotExists(k.trim().to_string()));
@@ -316,7 +340,10 @@ impl LabelSelector {
                 reqs.push(Req::NotIn(p[..idx].trim().into(), set(&p[idx + 7..])?));
             } else if let Some(idx) = p.find(" in ") {
                 reqs.push(Req::In(p[..idx].trim().into(), set(&p[idx + 4..])?));
-            } else if p.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
+            } else if p
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            {
                 reqs.push(Req::Exists(p.to_string()));
             } else {
                 return Err(format!("invalid label selector '{}'", s));
@@ -326,7 +353,13 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, labels: &Map<String, Value>) -> bool {
-        let get = |k: &str| labels.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        let get = |k: &str| {
+            labels.get(k).map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+        };
         self.reqs.iter().all(|r| match r {
             Req::Eq(k, v) => get(k).as_deref() == Some(v.as_str()),
             Req::Ne(k, v) => get(k).as_deref() != Some(v.as_str()),

@@ -25,7 +25,11 @@ impl Gvk {
             Some((g, v)) => (g.to_string(), v.to_string()),
             None => (String::new(), api_version.to_string()),
         };
-        Gvk { group, version, kind: kind.to_string() }
+        Gvk {
+            group,
+            version,
+            kind: kind.to_string(),
+        }
     }
 
     pub fn api_version(&self) -> String {
@@ -58,9 +62,21 @@ impl Gvk {
 
 impl fmt::Display for Gvk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = if self.group.is_empty() { "~G" } else { &self.group };
-        let v = if self.version.is_empty() { "~V" } else { &self.version };
-        let k = if self.kind.is_empty() { "~K" } else { &self.kind };
+        let g = if self.group.is_empty() {
+            "~G"
+        } else {
+            &self.group
+        };
+        let v = if self.version.is_empty() {
+            "~V"
+        } else {
+            &self.version
+        };
+        let k = if self.kind.is_empty() {
+            "~K"
+        } else {
+            &self.kind
+        };
         write!(f, "{}_{}_{}", g, v, k)
     }
 }
@@ -106,8 +122,16 @@ impl ResId {
 
 impl fmt::Display for ResId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = if self.namespace.is_empty() { "~X" } else { &self.namespace };
-        let name = if self.name.is_empty() { "~N" } else { &self.name };
+        let ns = if self.namespace.is_empty() {
+            "~X"
+        } else {
+            &self.namespace
+        };
+        let name = if self.name.is_empty() {
+            "~N"
+        } else {
+            &self.name
+        };
         write!(f, "{}|{}|{}", self.gvk, ns, name)
     }
 }
@@ -181,12 +205,19 @@ impl Resource {
     }
 
     pub fn cur_id(&self) -> ResId {
-        ResId { gvk: self.gvk(), name: self.name().to_string(), namespace: self.namespace().to_string() }
+        ResId {
+            gvk: self.gvk(),
+            name: self.name().to_string(),
+            namespace: self.namespace().to_string(),
+        }
     }
 
     /// `cur_id().equals(&other.cur_id())` without building the ids.
     pub fn same_cur_id(&self, other: &Resource) -> bool {
-        if self.name() != other.name() || self.kind() != other.kind() || self.api_version() != other.api_version() {
+        if self.name() != other.name()
+            || self.kind() != other.kind()
+            || self.api_version() != other.api_version()
+        {
             return false;
         }
         let eff = |r: &Resource| -> bool {
@@ -199,7 +230,10 @@ impl Resource {
 
     /// The id the object had when it entered the build.
     pub fn org_id(&self) -> ResId {
-        self.prev_ids.first().cloned().unwrap_or_else(|| self.cur_id())
+        self.prev_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.cur_id())
     }
 
     /// Previous ids plus the current one.
@@ -217,16 +251,20 @@ impl Resource {
 
     fn metadata_mut(&mut self) -> &mut Map<String, Value> {
         let obj = ensure_object(&mut self.obj);
-        let md = obj.entry("metadata".to_string()).or_insert_with(|| Value::Object(Map::new()));
+        let md = obj
+            .entry("metadata".to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
         ensure_object(md)
     }
 
     pub fn set_name(&mut self, name: &str) {
-        self.metadata_mut().insert("name".into(), Value::String(name.to_string()));
+        self.metadata_mut()
+            .insert("name".into(), Value::String(name.to_string()));
     }
 
     pub fn set_namespace(&mut self, ns: &str) {
-        self.metadata_mut().insert("namespace".into(), Value::String(ns.to_string()));
+        self.metadata_mut()
+            .insert("namespace".into(), Value::String(ns.to_string()));
     }
 
     pub fn set_kind(&mut self, kind: &str) {
@@ -234,11 +272,19 @@ impl Resource {
     }
 
     pub fn labels(&self) -> Map<String, Value> {
-        self.obj.pointer("/metadata/labels").and_then(Value::as_object).cloned().unwrap_or_default()
+        self.obj
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn annotations(&self) -> Map<String, Value> {
-        self.obj.pointer("/metadata/annotations").and_then(Value::as_object).cloned().unwrap_or_default()
+        self.obj
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// A resource deleted by a `$patch: delete` or emptied by a patch.

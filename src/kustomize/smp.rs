@@ -120,7 +120,12 @@ const MAX_DEPTH: usize = 200;
 
 /// `api_version` like "apps/v1" or "v1", `kind` like "Deployment": selects the built-in merge-key schema.
 /// Objects of kinds without a built-in schema (custom resources) fall back to kyaml's schema-less rules.
-pub fn strategic_merge(target: &Value, patch: &Value, api_version: &str, kind: &str) -> Result<SmpOutcome, SmpError> {
+pub fn strategic_merge(
+    target: &Value,
+    patch: &Value,
+    api_version: &str,
+    kind: &str,
+) -> Result<SmpOutcome, SmpError> {
     if !target.is_object() {
         return err("strategic merge patch: the target object is not a mapping");
     }
@@ -252,7 +257,10 @@ static EPHEMERAL_VOLUME_SOURCE: Fields = &[("volumeClaimTemplate", F::Obj(PVC_TE
 static VOLUME: Fields = &[("ephemeral", F::Obj(EPHEMERAL_VOLUME_SOURCE))];
 static POD_SPEC: Fields = &[
     ("containers", F::List(NAME, Some(CONTAINER))),
-    ("ephemeralContainers", F::List(NAME, Some(EPHEMERAL_CONTAINER))),
+    (
+        "ephemeralContainers",
+        F::List(NAME, Some(EPHEMERAL_CONTAINER)),
+    ),
     ("hostAliases", F::List(&["ip"], None)),
     ("imagePullSecrets", F::List(NAME, None)),
     ("initContainers", F::List(NAME, Some(CONTAINER))),
@@ -262,7 +270,10 @@ static POD_SPEC: Fields = &[
     ),
     ("volumes", F::List(NAME, Some(VOLUME))),
 ];
-static POD_TEMPLATE_SPEC: Fields = &[("metadata", F::Obj(OBJECT_META)), ("spec", F::Obj(POD_SPEC))];
+static POD_TEMPLATE_SPEC: Fields = &[
+    ("metadata", F::Obj(OBJECT_META)),
+    ("spec", F::Obj(POD_SPEC)),
+];
 static CONDITIONS: Fields = &[("conditions", F::List(TYPE, None))];
 static TEMPLATE_SPEC: Fields = &[("template", F::Obj(POD_TEMPLATE_SPEC))];
 static WORKLOAD: Fields = &[
@@ -270,17 +281,26 @@ static WORKLOAD: Fields = &[
     ("spec", F::Obj(TEMPLATE_SPEC)),
     ("status", F::Obj(CONDITIONS)),
 ];
-static JOB_TEMPLATE_SPEC: Fields = &[("metadata", F::Obj(OBJECT_META)), ("spec", F::Obj(TEMPLATE_SPEC))];
+static JOB_TEMPLATE_SPEC: Fields = &[
+    ("metadata", F::Obj(OBJECT_META)),
+    ("spec", F::Obj(TEMPLATE_SPEC)),
+];
 static CRON_JOB: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
-    ("spec", F::Obj(&[("jobTemplate", F::Obj(JOB_TEMPLATE_SPEC))])),
+    (
+        "spec",
+        F::Obj(&[("jobTemplate", F::Obj(JOB_TEMPLATE_SPEC))]),
+    ),
 ];
 static POD: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
     ("spec", F::Obj(POD_SPEC)),
     (
         "status",
-        F::Obj(&[("conditions", F::List(TYPE, None)), ("podIPs", F::List(&["ip"], None))]),
+        F::Obj(&[
+            ("conditions", F::List(TYPE, None)),
+            ("podIPs", F::List(&["ip"], None)),
+        ]),
     ),
 ];
 static POD_TEMPLATE: Fields = &[
@@ -289,21 +309,39 @@ static POD_TEMPLATE: Fields = &[
 ];
 static SERVICE: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
-    ("spec", F::Obj(&[("ports", F::List(&["port", "protocol"], None))])),
+    (
+        "spec",
+        F::Obj(&[("ports", F::List(&["port", "protocol"], None))]),
+    ),
     ("status", F::Obj(CONDITIONS)),
 ];
-static SERVICE_ACCOUNT: Fields = &[("metadata", F::Obj(OBJECT_META)), ("secrets", F::List(NAME, None))];
+static SERVICE_ACCOUNT: Fields = &[
+    ("metadata", F::Obj(OBJECT_META)),
+    ("secrets", F::List(NAME, None)),
+];
 static NODE: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
     ("spec", F::Obj(&[("podCIDRs", F::List(PRIMITIVE, None))])),
     (
         "status",
-        F::Obj(&[("addresses", F::List(TYPE, None)), ("conditions", F::List(TYPE, None))]),
+        F::Obj(&[
+            ("addresses", F::List(TYPE, None)),
+            ("conditions", F::List(TYPE, None)),
+        ]),
     ),
 ];
-static WITH_STATUS_CONDITIONS: Fields = &[("metadata", F::Obj(OBJECT_META)), ("status", F::Obj(CONDITIONS))];
-static COMPONENT_STATUS: Fields = &[("conditions", F::List(TYPE, None)), ("metadata", F::Obj(OBJECT_META))];
-static WEBHOOK_CONFIGURATION: Fields = &[("metadata", F::Obj(OBJECT_META)), ("webhooks", F::List(NAME, None))];
+static WITH_STATUS_CONDITIONS: Fields = &[
+    ("metadata", F::Obj(OBJECT_META)),
+    ("status", F::Obj(CONDITIONS)),
+];
+static COMPONENT_STATUS: Fields = &[
+    ("conditions", F::List(TYPE, None)),
+    ("metadata", F::Obj(OBJECT_META)),
+];
+static WEBHOOK_CONFIGURATION: Fields = &[
+    ("metadata", F::Obj(OBJECT_META)),
+    ("webhooks", F::List(NAME, None)),
+];
 static CSI_NODE: Fields = &[
     ("metadata", F::Obj(OBJECT_META)),
     ("spec", F::Obj(&[("drivers", F::List(NAME, None))])),
@@ -328,13 +366,18 @@ fn root_type(api_version: &str, kind: &str) -> Option<Fields> {
         "ServiceAccount" if av == "v1" => SERVICE_ACCOUNT,
         "Node" if av == "v1" => NODE,
         "Namespace" | "PersistentVolumeClaim" if av == "v1" => WITH_STATUS_CONDITIONS,
-        "PodDisruptionBudget" if av == "policy/v1" || av == "policy/v1beta1" => WITH_STATUS_CONDITIONS,
-        "APIService" if av == "apiregistration.k8s.io/v1" || av == "apiregistration.k8s.io/v1beta1" => {
+        "PodDisruptionBudget" if av == "policy/v1" || av == "policy/v1beta1" => {
+            WITH_STATUS_CONDITIONS
+        }
+        "APIService"
+            if av == "apiregistration.k8s.io/v1" || av == "apiregistration.k8s.io/v1beta1" =>
+        {
             WITH_STATUS_CONDITIONS
         }
         "ComponentStatus" if av == "v1" => COMPONENT_STATUS,
         "MutatingWebhookConfiguration" | "ValidatingWebhookConfiguration"
-            if av == "admissionregistration.k8s.io/v1" || av == "admissionregistration.k8s.io/v1beta1" =>
+            if av == "admissionregistration.k8s.io/v1"
+                || av == "admissionregistration.k8s.io/v1beta1" =>
         {
             WEBHOOK_CONFIGURATION
         }
@@ -387,7 +430,10 @@ fn meta_only_kind(av: &str, kind: &str) -> bool {
         ("autoscaling/v2beta1", &["HorizontalPodAutoscaler"]),
         ("autoscaling/v2beta2", &["HorizontalPodAutoscaler"]),
         ("certificates.k8s.io/v1", &["CertificateSigningRequest"]),
-        ("certificates.k8s.io/v1beta1", &["CertificateSigningRequest"]),
+        (
+            "certificates.k8s.io/v1beta1",
+            &["CertificateSigningRequest"],
+        ),
         ("coordination.k8s.io/v1", &["Lease"]),
         ("coordination.k8s.io/v1beta1", &["Lease"]),
         ("discovery.k8s.io/v1", &["EndpointSlice"]),
@@ -399,7 +445,10 @@ fn meta_only_kind(av: &str, kind: &str) -> bool {
             "flowcontrol.apiserver.k8s.io/v1beta1",
             &["FlowSchema", "PriorityLevelConfiguration"],
         ),
-        ("networking.k8s.io/v1", &["Ingress", "IngressClass", "NetworkPolicy"]),
+        (
+            "networking.k8s.io/v1",
+            &["Ingress", "IngressClass", "NetworkPolicy"],
+        ),
         ("networking.k8s.io/v1beta1", &["Ingress", "IngressClass"]),
         ("node.k8s.io/v1", &["RuntimeClass"]),
         ("node.k8s.io/v1beta1", &["RuntimeClass"]),
@@ -414,13 +463,24 @@ fn meta_only_kind(av: &str, kind: &str) -> bool {
         ),
         ("scheduling.k8s.io/v1", &["PriorityClass"]),
         ("scheduling.k8s.io/v1beta1", &["PriorityClass"]),
-        ("storage.k8s.io/v1", &["CSIDriver", "StorageClass", "VolumeAttachment"]),
+        (
+            "storage.k8s.io/v1",
+            &["CSIDriver", "StorageClass", "VolumeAttachment"],
+        ),
         (
             "storage.k8s.io/v1beta1",
-            &["CSIDriver", "CSIStorageCapacity", "StorageClass", "VolumeAttachment"],
+            &[
+                "CSIDriver",
+                "CSIStorageCapacity",
+                "StorageClass",
+                "VolumeAttachment",
+            ],
         ),
         ("apiextensions.k8s.io/v1", &["CustomResourceDefinition"]),
-        ("apiextensions.k8s.io/v1beta1", &["CustomResourceDefinition"]),
+        (
+            "apiextensions.k8s.io/v1beta1",
+            &["CustomResourceDefinition"],
+        ),
     ];
     KINDS.iter().any(|(v, ks)| *v == av && ks.contains(&kind))
 }
@@ -481,7 +541,9 @@ impl Tree {
         let n = match v {
             Value::Null => Node::Null,
             Value::Array(a) => Node::Seq(a.iter().map(|x| self.import(x)).collect()),
-            Value::Object(m) => Node::Map(m.iter().map(|(k, x)| (k.clone(), self.import(x))).collect()),
+            Value::Object(m) => {
+                Node::Map(m.iter().map(|(k, x)| (k.clone(), self.import(x))).collect())
+            }
             other => Node::Scalar(other.clone()),
         };
         self.add(n)
@@ -581,7 +643,10 @@ impl Tree {
     }
 
     fn type_meta(&self, id: Id) -> (String, String) {
-        (self.field_text(id, "apiVersion"), self.field_text(id, "kind"))
+        (
+            self.field_text(id, "apiVersion"),
+            self.field_text(id, "kind"),
+        )
     }
 
     fn wrong_kind(&self, expected: Kind, id: Id) -> SmpError {
@@ -599,7 +664,9 @@ impl Tree {
     /// `ErrorIfInvalid`: a missing or null node passes.
     fn require(&self, n: Option<Id>, expected: Kind) -> Result<(), SmpError> {
         match n {
-            Some(i) if !self.is_null(i) && self.kind(i) != expected => Err(self.wrong_kind(expected, i)),
+            Some(i) if !self.is_null(i) && self.kind(i) != expected => {
+                Err(self.wrong_kind(expected, i))
+            }
             _ => Ok(()),
         }
     }
@@ -607,7 +674,13 @@ impl Tree {
     // -- the walker ---------------------------------------------------------
 
     /// `Walker.Walk` over the sources [dest, origin].
-    fn walk(&mut self, src: [Option<Id>; 2], sch: Sch, depth: usize, lookup: bool) -> Result<Option<Id>, SmpError> {
+    fn walk(
+        &mut self,
+        src: [Option<Id>; 2],
+        sch: Sch,
+        depth: usize,
+        lookup: bool,
+    ) -> Result<Option<Id>, SmpError> {
         if depth > MAX_DEPTH {
             return err("strategic merge patch: nesting too deep");
         }
@@ -628,7 +701,9 @@ impl Tree {
                 }
                 match k {
                     Kind::Map => self.walk_map(src, sch, depth),
-                    Kind::Seq if matches!(sch, Sch::MergeList(..)) => self.walk_associative(src, sch, depth),
+                    Kind::Seq if matches!(sch, Sch::MergeList(..)) => {
+                        self.walk_associative(src, sch, depth)
+                    }
                     // non-associative list and scalar: the patch's value wins
                     Kind::Seq | Kind::Scalar => Ok(if src[1].is_some() { src[1] } else { src[0] }),
                 }
@@ -705,7 +780,9 @@ impl Tree {
 
     /// `determineSmpDirective`: reads `$patch` and removes it from the patch.
     fn directive(&mut self, patch: Option<Id>) -> Result<Directive, SmpError> {
-        let Some(p) = patch else { return Ok(Directive::Merge) };
+        let Some(p) = patch else {
+            return Ok(Directive::Merge);
+        };
         match self.kind(p) {
             Kind::Map => {
                 let Some(v) = self.field(p, "$patch") else {
@@ -722,7 +799,9 @@ impl Tree {
                     .content(p)
                     .into_iter()
                     .find(|&e| self.is_map(e) && self.field(e, "$patch").is_some());
-                let Some(e) = found else { return Ok(Directive::Merge) };
+                let Some(e) = found else {
+                    return Ok(Directive::Merge);
+                };
                 let single = matches!(&self.nodes[e], Node::Map(f) if f.len() <= 1);
                 if !single {
                     return Ok(Directive::Merge);
@@ -768,8 +847,12 @@ impl Tree {
                     let mut n = self.nodes[v].clone();
                     // kyaml keeps the target's quoting style: a number or
                     // boolean written over a quoted string stays a string
-                    if let (Node::Scalar(Value::String(old)), Node::Scalar(new)) = (&self.nodes[existing], &n) {
-                        if matches!(new, Value::Number(_) | Value::Bool(_)) && !resolve_plain(old).is_string() {
+                    if let (Node::Scalar(Value::String(old)), Node::Scalar(new)) =
+                        (&self.nodes[existing], &n)
+                    {
+                        if matches!(new, Value::Number(_) | Value::Bool(_))
+                            && !resolve_plain(old).is_string()
+                        {
                             n = Node::Scalar(Value::String(scalar_text(new)));
                         }
                     }
@@ -786,7 +869,12 @@ impl Tree {
     }
 
     /// `walkMap`
-    fn walk_map(&mut self, mut src: [Option<Id>; 2], sch: Sch, depth: usize) -> Result<Option<Id>, SmpError> {
+    fn walk_map(
+        &mut self,
+        mut src: [Option<Id>; 2],
+        sch: Sch,
+        depth: usize,
+    ) -> Result<Option<Id>, SmpError> {
         let dest = self.visit_map(&src)?;
         src[0] = dest;
         let Some(dest) = dest else { return Ok(None) };
@@ -810,7 +898,12 @@ impl Tree {
     }
 
     /// `walkAssociativeSequence`
-    fn walk_associative(&mut self, mut src: [Option<Id>; 2], sch: Sch, depth: usize) -> Result<Option<Id>, SmpError> {
+    fn walk_associative(
+        &mut self,
+        mut src: [Option<Id>; 2],
+        sch: Sch,
+        depth: usize,
+    ) -> Result<Option<Id>, SmpError> {
         let dest = self.visit_list(&src)?;
         src[0] = dest;
         let Some(dest) = dest else { return Ok(None) };
@@ -920,7 +1013,12 @@ impl Tree {
     }
 
     /// `elementValueList`: the element of each source matching the key values.
-    fn element_value_list(&self, src: &[Option<Id>; 2], keys: &[String], values: &[String]) -> [Option<Id>; 2] {
+    fn element_value_list(
+        &self,
+        src: &[Option<Id>; 2],
+        keys: &[String],
+        values: &[String],
+    ) -> [Option<Id>; 2] {
         let (keys, values) = validate_keys(&[values.to_vec()], values, keys);
         let find = |s: Option<Id>| s.and_then(|s| self.element_list(s, &keys, &values));
         [find(src[0]), find(src[1])]
@@ -955,10 +1053,13 @@ impl Tree {
             if self.is_null(e) {
                 continue;
             }
-            let all = keys.iter().zip(values.iter()).all(|(k, v)| match &self.nodes[e] {
-                Node::Map(f) => f.iter().any(|(fk, fv)| fk == k && self.text(*fv) == *v),
-                _ => false,
-            });
+            let all = keys
+                .iter()
+                .zip(values.iter())
+                .all(|(k, v)| match &self.nodes[e] {
+                    Node::Map(f) => f.iter().any(|(fk, fv)| fk == k && self.text(*fv) == *v),
+                    _ => false,
+                });
             if all {
                 return Some(e);
             }
@@ -974,7 +1075,11 @@ impl Tree {
         }
         if name.is_empty() {
             self.require(Some(elem), Kind::Scalar)?;
-            return Ok(if self.text(elem) == value { Some(elem) } else { None });
+            return Ok(if self.text(elem) == value {
+                Some(elem)
+            } else {
+                None
+            });
         }
         self.require(Some(elem), Kind::Map)?;
         if let Node::Map(f) = &self.nodes[elem] {
@@ -1140,7 +1245,11 @@ fn match_values(a: &[String], b: &[String]) -> Option<Vec<String>> {
 }
 
 /// `validateKeys`: keep the keys that have a value somewhere in the list.
-fn validate_keys(list: &[Vec<String>], values: &[String], keys: &[String]) -> (Vec<String>, Vec<String>) {
+fn validate_keys(
+    list: &[Vec<String>],
+    values: &[String],
+    keys: &[String],
+) -> (Vec<String>, Vec<String>) {
     let mut set: Vec<&str> = Vec::new();
     for vals in list {
         for (i, v) in vals.iter().enumerate() {
@@ -1156,7 +1265,11 @@ fn validate_keys(list: &[Vec<String>], values: &[String], keys: &[String]) -> (V
     if set.is_empty() {
         return (keys.to_vec(), values.to_vec());
     }
-    let valid_keys = keys.iter().filter(|k| set.contains(&k.as_str())).cloned().collect();
+    let valid_keys = keys
+        .iter()
+        .filter(|k| set.contains(&k.as_str()))
+        .cloned()
+        .collect();
     let valid_values = values
         .iter()
         .enumerate()
@@ -1206,7 +1319,10 @@ fn resolve_plain(text: &str) -> Value {
         && unsigned
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-        && unsigned.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '.');
+        && unsigned
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '.');
     if float_like {
         if let Ok(f) = text.parse::<f64>() {
             if let Some(n) = serde_json::Number::from_f64(f) {
@@ -1225,19 +1341,25 @@ mod tests {
     use super::*;
 
     fn yaml(s: &str) -> Value {
-        serde_saphyr::from_str_with_options(s, serde_saphyr::options! { strict_booleans: true }).expect("test YAML")
+        serde_saphyr::from_str_with_options(s, serde_saphyr::options! { strict_booleans: true })
+            .expect("test YAML")
     }
 
     fn run(res: &str, patch: &str) -> Result<SmpOutcome, SmpError> {
         let target = yaml(res);
-        let av = target["apiVersion"].as_str().unwrap_or_default().to_string();
+        let av = target["apiVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let kind = target["kind"].as_str().unwrap_or_default().to_string();
         strategic_merge(&target, &yaml(patch), &av, &kind)
     }
 
     fn merged(res: &str, patch: &str, want: &str) {
         match run(res, patch) {
-            Ok(SmpOutcome::Merged(got)) => assert_eq!(got, yaml(want), "\n got: {}\nwant: {}", got, want),
+            Ok(SmpOutcome::Merged(got)) => {
+                assert_eq!(got, yaml(want), "\n got: {}\nwant: {}", got, want)
+            }
             Ok(SmpOutcome::Deleted) => panic!("deleted, expected {}", want),
             Err(e) => panic!("error {}, expected {}", e, want),
         }
@@ -1253,7 +1375,12 @@ mod tests {
 
     fn fails(res: &str, patch: &str, msg: &str) {
         match run(res, patch) {
-            Err(e) => assert!(e.message.contains(msg), "error {:?} lacks {:?}", e.message, msg),
+            Err(e) => assert!(
+                e.message.contains(msg),
+                "error {:?} lacks {:?}",
+                e.message,
+                msg
+            ),
             Ok(SmpOutcome::Merged(got)) => panic!("expected an error, got {}", got),
             Ok(SmpOutcome::Deleted) => panic!("expected an error, got deletion"),
         }
@@ -3065,7 +3192,8 @@ data:
 
     #[test]
     fn non_mapping_inputs_are_errors() {
-        let obj = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        let obj =
+            serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
         assert!(strategic_merge(&obj, &serde_json::json!([1]), "v1", "ConfigMap").is_err());
         assert!(strategic_merge(&obj, &Value::Null, "v1", "ConfigMap").is_err());
         assert!(strategic_merge(&serde_json::json!("x"), &obj, "v1", "ConfigMap").is_err());
@@ -3096,7 +3224,10 @@ data:
             .field("spec")
             .field("template")
             .field("spec");
-        assert!(matches!(pod.field("containers"), Sch::MergeList(["name"], Some(_))));
+        assert!(matches!(
+            pod.field("containers"),
+            Sch::MergeList(["name"], Some(_))
+        ));
         assert!(matches!(pod.field("tolerations"), Sch::Opaque));
         let c = pod.field("containers").elements();
         assert!(matches!(
@@ -3111,7 +3242,10 @@ data:
             .field("spec")
             .field("template")
             .field("spec");
-        assert!(matches!(cpod.field("volumes"), Sch::MergeList(["name"], Some(_))));
+        assert!(matches!(
+            cpod.field("volumes"),
+            Sch::MergeList(["name"], Some(_))
+        ));
         assert!(root_type("example.com/v1", "Deployment").is_none());
         assert!(matches!(
             Sch::Obj(root_type("v1", "Secret").expect("schema"))

@@ -28,7 +28,12 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
     if ns.is_empty() {
         return Ok(());
     }
-    let specs: Vec<FieldSpec> = cfg.namespace.iter().filter(|fs| fs.path != "metadata/namespace").cloned().collect();
+    let specs: Vec<FieldSpec> = cfg
+        .namespace
+        .iter()
+        .filter(|fs| fs.path != "metadata/namespace")
+        .cloned()
+        .collect();
     for i in 0..list.items.len() {
         let r = &mut list.items[i];
         if r.is_empty() {
@@ -58,7 +63,11 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
     let mut seen = std::collections::HashSet::new();
     for r in &list.items {
         let id = r.cur_id();
-        if !seen.insert((id.gvk.clone(), id.name.clone(), id.effective_namespace().to_string())) {
+        if !seen.insert((
+            id.gvk.clone(),
+            id.name.clone(),
+            id.effective_namespace().to_string(),
+        )) {
             return Err(format!(
                 "namespace transformation produces ID conflict: two {} objects named '{}' in namespace '{}'",
                 id.gvk.kind,
@@ -71,16 +80,27 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
 }
 
 fn skip_prefix_suffix(gvk: &Gvk) -> bool {
-    PREFIX_SUFFIX_SKIP.iter().any(|(g, k)| gvk.kind == *k && (g.is_empty() || gvk.group == *g))
+    PREFIX_SUFFIX_SKIP
+        .iter()
+        .any(|(g, k)| gvk.kind == *k && (g.is_empty() || gvk.group == *g))
 }
 
 /// `namePrefix:` / `nameSuffix:`.
-pub fn prefix_suffix(list: &mut ResList, prefix: &str, suffix: &str, cfg: &TransformerConfig) -> Result<(), String> {
+pub fn prefix_suffix(
+    list: &mut ResList,
+    prefix: &str,
+    suffix: &str,
+    cfg: &TransformerConfig,
+) -> Result<(), String> {
     for (affix, is_prefix) in [(prefix, true), (suffix, false)] {
         if affix.is_empty() {
             continue;
         }
-        let specs = if is_prefix { &cfg.name_prefix } else { &cfg.name_suffix };
+        let specs = if is_prefix {
+            &cfg.name_prefix
+        } else {
+            &cfg.name_suffix
+        };
         for r in list.items.iter_mut() {
             let org = r.org_id();
             if skip_prefix_suffix(&org.gvk) {
@@ -99,11 +119,21 @@ pub fn prefix_suffix(list: &mut ResList, prefix: &str, suffix: &str, cfg: &Trans
                     }
                 }
                 let gvk = r.gvk();
-                apply_specs(&mut r.obj, &gvk, std::slice::from_ref(fs), Create::Scalar, &mut |n| {
-                    let cur = scalar_string(n).unwrap_or_default();
-                    *n = Value::String(if is_prefix { format!("{}{}", affix, cur) } else { format!("{}{}", cur, affix) });
-                    Ok(())
-                })?;
+                apply_specs(
+                    &mut r.obj,
+                    &gvk,
+                    std::slice::from_ref(fs),
+                    Create::Scalar,
+                    &mut |n| {
+                        let cur = scalar_string(n).unwrap_or_default();
+                        *n = Value::String(if is_prefix {
+                            format!("{}{}", affix, cur)
+                        } else {
+                            format!("{}{}", cur, affix)
+                        });
+                        Ok(())
+                    },
+                )?;
             }
         }
     }
@@ -111,7 +141,11 @@ pub fn prefix_suffix(list: &mut ResList, prefix: &str, suffix: &str, cfg: &Trans
 }
 
 /// Set string entries in every map the specs lead to (labels, annotations).
-pub fn set_entries(list: &mut ResList, entries: &BTreeMap<String, String>, specs: &[FieldSpec]) -> Result<(), String> {
+pub fn set_entries(
+    list: &mut ResList,
+    entries: &BTreeMap<String, String>,
+    specs: &[FieldSpec],
+) -> Result<(), String> {
     if entries.is_empty() {
         return Ok(());
     }
@@ -147,15 +181,27 @@ pub fn split_image(image: &str) -> (String, String, String) {
         (None, None) => (image.to_string(), String::new(), String::new()),
         (Some(d), c) if c.map(|c| d < c).unwrap_or(true) => {
             let d = d + offset;
-            (image[..d].to_string(), String::new(), image[d + 1..].to_string())
+            (
+                image[..d].to_string(),
+                String::new(),
+                image[d + 1..].to_string(),
+            )
         }
         (Some(d), Some(c)) => {
             let (d, c) = (d + offset, c + offset);
-            (image[..c].to_string(), image[c + 1..d].to_string(), image[d + 1..].to_string())
+            (
+                image[..c].to_string(),
+                image[c + 1..d].to_string(),
+                image[d + 1..].to_string(),
+            )
         }
         (None, Some(c)) => {
             let c = c + offset;
-            (image[..c].to_string(), image[c + 1..].to_string(), String::new())
+            (
+                image[..c].to_string(),
+                image[c + 1..].to_string(),
+                String::new(),
+            )
         }
         _ => (image.to_string(), String::new(), String::new()),
     }
@@ -168,13 +214,21 @@ struct ImageUpdater<'a> {
 
 impl<'a> ImageUpdater<'a> {
     fn new(img: &'a Image) -> ImageUpdater<'a> {
-        let pattern = Regex::new(&format!("^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$", img.name)).ok();
+        let pattern = Regex::new(&format!(
+            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+            img.name
+        ))
+        .ok();
         ImageUpdater { img, pattern }
     }
 
     fn update(&self, n: &mut Value) {
         let Some(value) = n.as_str() else { return };
-        let matched = self.pattern.as_ref().map(|p| p.is_match(value)).unwrap_or(false);
+        let matched = self
+            .pattern
+            .as_ref()
+            .map(|p| p.is_match(value))
+            .unwrap_or(false);
         if !matched {
             return;
         }
@@ -254,12 +308,17 @@ pub fn images(list: &mut ResList, images: &[Image], cfg: &TransformerConfig) -> 
 }
 
 /// `replicas:` — set the count on objects with that name (any id).
-pub fn replicas(list: &mut ResList, replicas: &[Replica], cfg: &TransformerConfig) -> Result<(), String> {
+pub fn replicas(
+    list: &mut ResList,
+    replicas: &[Replica],
+    cfg: &TransformerConfig,
+) -> Result<(), String> {
     for rep in replicas {
         let mut found = false;
         for fs in &cfg.replicas {
             let fgvk = fs.gvk();
-            let idx = list.matching_any_id(|id| id.name == rep.name && id.gvk.is_selected_by(&fgvk));
+            let idx =
+                list.matching_any_id(|id| id.name == rep.name && id.gvk.is_selected_by(&fgvk));
             if idx.is_empty() {
                 continue;
             }
@@ -267,10 +326,16 @@ pub fn replicas(list: &mut ResList, replicas: &[Replica], cfg: &TransformerConfi
             for i in idx {
                 let r = &mut list.items[i];
                 let gvk = r.gvk();
-                apply_specs(&mut r.obj, &gvk, std::slice::from_ref(fs), Create::Scalar, &mut |n| {
-                    *n = Value::Number(rep.count.into());
-                    Ok(())
-                })?;
+                apply_specs(
+                    &mut r.obj,
+                    &gvk,
+                    std::slice::from_ref(fs),
+                    Create::Scalar,
+                    &mut |n| {
+                        *n = Value::Number(rep.count.into());
+                        Ok(())
+                    },
+                )?;
             }
         }
         if !found {
@@ -295,9 +360,21 @@ mod tests {
     #[test]
     fn splits_images() {
         assert_eq!(split_image("nginx"), ("nginx".into(), "".into(), "".into()));
-        assert_eq!(split_image("nginx:1.2"), ("nginx".into(), "1.2".into(), "".into()));
-        assert_eq!(split_image("reg:5000/nginx:1.2"), ("reg:5000/nginx".into(), "1.2".into(), "".into()));
-        assert_eq!(split_image("nginx@sha256:abc"), ("nginx".into(), "".into(), "sha256:abc".into()));
-        assert_eq!(split_image("nginx:1@sha256:abc"), ("nginx".into(), "1".into(), "sha256:abc".into()));
+        assert_eq!(
+            split_image("nginx:1.2"),
+            ("nginx".into(), "1.2".into(), "".into())
+        );
+        assert_eq!(
+            split_image("reg:5000/nginx:1.2"),
+            ("reg:5000/nginx".into(), "1.2".into(), "".into())
+        );
+        assert_eq!(
+            split_image("nginx@sha256:abc"),
+            ("nginx".into(), "".into(), "sha256:abc".into())
+        );
+        assert_eq!(
+            split_image("nginx:1@sha256:abc"),
+            ("nginx".into(), "1".into(), "sha256:abc".into())
+        );
     }
 }

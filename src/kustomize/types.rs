@@ -274,14 +274,19 @@ pub struct GeneratorOptions {
 impl GeneratorOptions {
     /// kustomize's MergeGlobalOptionsIntoLocal: local labels/annotations win,
     /// the global hash switch applies unless the local one is set.
-    pub fn merged(local: Option<&GeneratorOptions>, global: Option<&GeneratorOptions>) -> GeneratorOptions {
+    pub fn merged(
+        local: Option<&GeneratorOptions>,
+        global: Option<&GeneratorOptions>,
+    ) -> GeneratorOptions {
         let mut out = local.cloned().unwrap_or_default();
         if let Some(g) = global {
             for (k, v) in &g.labels {
                 out.labels.entry(k.clone()).or_insert_with(|| v.clone());
             }
             for (k, v) in &g.annotations {
-                out.annotations.entry(k.clone()).or_insert_with(|| v.clone());
+                out.annotations
+                    .entry(k.clone())
+                    .or_insert_with(|| v.clone());
             }
             if g.disable_name_suffix_hash == Some(true) {
                 out.disable_name_suffix_hash = Some(true);

@@ -13,18 +13,36 @@ pub fn objref_gvk(v: &Var) -> Gvk {
     if !v.objref.api_version.is_empty() {
         Gvk::from_api_version(&v.objref.api_version, &v.objref.kind)
     } else {
-        Gvk { group: v.objref.group.clone(), version: v.objref.version.clone(), kind: v.objref.kind.clone() }
+        Gvk {
+            group: v.objref.group.clone(),
+            version: v.objref.version.clone(),
+            kind: v.objref.kind.clone(),
+        }
     }
 }
 
 /// Bind each var to the object it names (kustomize's MergeVars).
 pub fn bind(list: &mut ResList, vars: &[Var]) -> Result<(), String> {
     for v in vars {
-        let id = ResId { gvk: objref_gvk(v), name: v.objref.name.clone(), namespace: v.objref.namespace.clone() };
+        let id = ResId {
+            gvk: objref_gvk(v),
+            name: v.objref.name.clone(),
+            namespace: v.objref.namespace.clone(),
+        };
         let strict = !id.namespace.is_empty() || id.gvk.is_cluster_scoped();
-        let m = list.matching_any_id(|x| if strict { x.equals(&id) } else { x.gvkn_equals(&id) });
+        let m = list.matching_any_id(|x| {
+            if strict {
+                x.equals(&id)
+            } else {
+                x.gvkn_equals(&id)
+            }
+        });
         if m.len() > 1 {
-            return Err(format!("found {} resId matches for var '{}' (unable to disambiguate)", m.len(), v.name));
+            return Err(format!(
+                "found {} resId matches for var '{}' (unable to disambiguate)",
+                m.len(),
+                v.name
+            ));
         }
         if let Some(i) = m.first() {
             list.items[*i].ref_vars.push(v.name.clone());
@@ -41,7 +59,11 @@ fn field_value(obj: &Value, path: &str) -> Option<Value> {
 
 /// Expand `$(VAR)` references; `$$` escapes a dollar. A string that is one
 /// whole reference takes the variable's own type.
-fn expand(s: &str, vals: &BTreeMap<String, Value>, used: &mut std::collections::BTreeSet<String>) -> Value {
+fn expand(
+    s: &str,
+    vals: &BTreeMap<String, Value>,
+    used: &mut std::collections::BTreeSet<String>,
+) -> Value {
     if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
         if !name.contains(')') && !name.contains('$') {
             if let Some(v) = vals.get(name) {
@@ -102,12 +124,21 @@ pub fn resolve(list: &mut ResList, vars: &[Var], specs: &[FieldSpec]) -> Result<
                 v.name, v.objref.kind, v.objref.name
             ));
         };
-        let path = if v.fieldref.fieldpath.is_empty() { "metadata.name" } else { v.fieldref.fieldpath.as_str() };
+        let path = if v.fieldref.fieldpath.is_empty() {
+            "metadata.name"
+        } else {
+            v.fieldref.fieldpath.as_str()
+        };
         match field_value(&r.obj, path) {
             Some(val) if !val.is_null() => {
                 vals.insert(v.name.clone(), val);
             }
-            _ => return Err(format!("field '{}' specified in var '{}' not found in its resource", path, v.name)),
+            _ => {
+                return Err(format!(
+                    "field '{}' specified in var '{}' not found in its resource",
+                    path, v.name
+                ))
+            }
         }
     }
     let mut used = std::collections::BTreeSet::new();

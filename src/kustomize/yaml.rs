@@ -34,8 +34,8 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(text, options(false)).map_err(|e| one_line(&e.to_string()))?;
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options(false))
+        .map_err(|e| one_line(&e.to_string()))?;
     Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
 }
 
@@ -45,8 +45,8 @@ pub fn parse_lenient(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(text, options(true)).map_err(|e| one_line(&e.to_string()))?;
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options(true))
+        .map_err(|e| one_line(&e.to_string()))?;
     match docs.len() {
         0 => Ok(Value::Null),
         1 => Ok(docs.into_iter().next().unwrap_or(Value::Null)),
@@ -100,7 +100,11 @@ pub fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
             return ar[i].cmp(&br[i]);
         }
         if al || bl {
-            return if bl { Ordering::Less } else { Ordering::Greater };
+            return if bl {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            };
         }
         let (mut an, mut bn): (i128, i128) = (0, 0);
         if ar[i] == '0' || br[i] == '0' {
@@ -119,12 +123,16 @@ pub fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an.saturating_mul(10).saturating_add((ar[ai] as u8 - b'0') as i128);
+            an = an
+                .saturating_mul(10)
+                .saturating_add((ar[ai] as u8 - b'0') as i128);
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn.saturating_mul(10).saturating_add((br[bi] as u8 - b'0') as i128);
+            bn = bn
+                .saturating_mul(10)
+                .saturating_add((br[bi] as u8 - b'0') as i128);
             bi += 1;
         }
         if an != bn {
@@ -277,24 +285,27 @@ fn format_float(f: f64) -> String {
         return ".nan".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { ".inf".into() } else { "-.inf".into() };
+        return if f > 0.0 {
+            ".inf".into()
+        } else {
+            "-.inf".into()
+        };
     }
-    if f.fract() == 0.0 && f.abs() < 1e21 {
+    // Integral values that Go reads back as int64 or uint64 print as integers.
+    if f.fract() == 0.0
+        && ((0.0..1.8446744073709552e19).contains(&f)
+            || (-9.223_372_036_854_776e18..0.0).contains(&f))
+    {
         return format!("{}", f as i128);
     }
-    // Shortest digits, then Go's %g choice between %e and %f (precision 6 rule
-    // for the shortest representation).
+    // Otherwise Go's %g with the shortest digits: exponent form when the
+    // decimal exponent is below -4 or at least 6.
     let e = format!("{:e}", f);
     let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    if exp < -4 || exp >= 21 {
+    if !(-4..6).contains(&exp) {
         let sign = if exp < 0 { '-' } else { '+' };
-        let a = exp.abs();
-        if a < 10 {
-            format!("{}e{}0{}", mant, sign, a)
-        } else {
-            format!("{}e{}{}", mant, sign, a)
-        }
+        format!("{}e{}{:02}", mant, sign, exp.abs())
     } else {
         format!("{}", f)
     }
@@ -311,10 +322,12 @@ enum Style {
 /// Would go-yaml v2 read this plain scalar back as something other than a string?
 fn resolves_non_string(s: &str) -> bool {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO"
-        | "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
-        | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN"
-        | ".NAN" | "<<" | "=" => return true,
+        "" | "~" | "null" | "Null" | "NULL" | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N"
+        | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "on"
+        | "On" | "ON" | "off" | "Off" | "OFF" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf"
+        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" | "<<" | "=" => {
+            return true
+        }
         _ => {}
     }
     let first = s.as_bytes()[0];
@@ -334,17 +347,18 @@ fn is_go_int(s: &str) -> bool {
     if body.is_empty() {
         return false;
     }
-    let (digits, radix) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (h, 16)
-    } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (b, 2)
-    } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (o, 8)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (&body[1..], 8)
-    } else {
-        (body, 10)
-    };
+    let (digits, radix) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (h, 16)
+        } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (b, 2)
+        } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (o, 8)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (&body[1..], 8)
+        } else {
+            (body, 10)
+        };
     !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
 }
 
@@ -405,7 +419,9 @@ fn is_base60_float(s: &str) -> bool {
     };
     let mut parts = main.split(':');
     let head = parts.next().unwrap_or("");
-    if head.is_empty() || !head.as_bytes()[0].is_ascii_digit() || !head.chars().all(|c| c.is_ascii_digit() || c == '_')
+    if head.is_empty()
+        || !head.as_bytes()[0].is_ascii_digit()
+        || !head.chars().all(|c| c.is_ascii_digit() || c == '_')
     {
         return false;
     }
@@ -466,7 +482,10 @@ fn is_timestamp(s: &str) -> bool {
     }
     // Fraction and zone: accept the usual forms.
     let rest = &s[i..];
-    let rest = rest.strip_prefix('.').map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit())).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix('.')
+        .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+        .unwrap_or(rest);
     rest.is_empty()
         || rest == "Z"
         || (rest.len() == 6
@@ -497,7 +516,12 @@ struct Analysis {
 /// libyaml's scalar analysis (the parts that matter in block context).
 fn analyze(s: &str) -> Analysis {
     let chars: Vec<char> = s.chars().collect();
-    let mut a = Analysis { multiline: false, block_plain: true, single: true, block: true };
+    let mut a = Analysis {
+        multiline: false,
+        block_plain: true,
+        single: true,
+        block: true,
+    };
     if chars.is_empty() {
         a.block_plain = false;
         a.block = false;
@@ -510,7 +534,8 @@ fn analyze(s: &str) -> Analysis {
     let mut flow_indicators = false;
     let mut line_breaks = false;
     let mut special = false;
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut prev_space, mut prev_break) = (false, false);
     let mut preceded_by_ws = true;
@@ -524,7 +549,8 @@ fn analyze(s: &str) -> Analysis {
         };
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
                     flow_indicators = true;
                     block_indicators = true;
                 }
@@ -534,11 +560,9 @@ fn analyze(s: &str) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                '-' => {
-                    if followed_by_ws {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                '-' if followed_by_ws => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -551,11 +575,9 @@ fn analyze(s: &str) -> Analysis {
                         block_indicators = true;
                     }
                 }
-                '#' => {
-                    if preceded_by_ws {
-                        flow_indicators = true;
-                        block_indicators = true;
-                    }
+                '#' if preceded_by_ws => {
+                    flow_indicators = true;
+                    block_indicators = true;
                 }
                 _ => {}
             }
@@ -690,7 +712,13 @@ fn write_single(out: &mut String, s: &str, ind: usize, col: &mut usize, allow_br
     for i in 0..n {
         let c = chars[i];
         if c == ' ' {
-            if allow_breaks && !spaces && *col > BEST_WIDTH && i != 0 && i != n - 1 && chars.get(i + 1) != Some(&' ') {
+            if allow_breaks
+                && !spaces
+                && *col > BEST_WIDTH
+                && i != 0
+                && i != n - 1
+                && chars.get(i + 1) != Some(&' ')
+            {
                 newline_indent(out, ind, col);
             } else {
                 out.push(c);
@@ -781,7 +809,7 @@ fn write_literal(out: &mut String, s: &str, ind: usize) {
     out.push('|');
     let first = s.chars().next();
     if matches!(first, Some(' ') | Some('\n')) {
-        out.push_str("2");
+        out.push('2');
     }
     let chomp = if !s.ends_with('\n') {
         "-"
@@ -816,9 +844,11 @@ mod tests {
 
     #[test]
     fn sorts_keys_like_go_yaml() {
-        let mut v = vec!["b", "a10", "a9", "A", "_x", "1"];
+        // Checked against kubectl kustomize: non-letters before letters,
+        // digit runs compared as numbers.
+        let mut v = vec!["b", "a10", "a9", "A", "_x", "1", "Z", "[", "a-1", "a1", "a01", "a001"];
         v.sort_by(|a, b| key_less(a, b));
-        assert_eq!(v, vec!["1", "_x", "A", "a9", "a10", "b"]);
+        assert_eq!(v, vec!["[", "_x", "1", "A", "Z", "a-1", "a1", "a01", "a001", "a9", "a10", "b"]);
     }
 
     #[test]
@@ -832,17 +862,20 @@ mod tests {
 
     #[test]
     fn nested_layout() {
-        let v = json!({"spec": {"containers": [{"name": "a", "args": ["x", "y"]}], "empty": {}, "none": []}});
+        let v = json!({"spec": {"containers": [{"name": "a", "args": ["x", "z"]}], "empty": {}, "none": []}});
         assert_eq!(
             to_yaml(&v),
-            "spec:\n  containers:\n  - args:\n    - x\n    - y\n    name: a\n  empty: {}\n  none: []\n"
+            "spec:\n  containers:\n  - args:\n    - x\n    - z\n    name: a\n  empty: {}\n  none: []\n"
         );
     }
 
     #[test]
     fn literal_blocks() {
         let v = json!({"a": "x\ny\n", "b": "x\ny", "c": "x\n\n"});
-        assert_eq!(to_yaml(&v), "a: |\n  x\n  y\nb: |-\n  x\n  y\nc: |+\n  x\n\n");
+        assert_eq!(
+            to_yaml(&v),
+            "a: |\n  x\n  y\nb: |-\n  x\n  y\nc: |+\n  x\n\n"
+        );
     }
 
     #[test]
