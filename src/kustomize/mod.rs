@@ -18,6 +18,7 @@ pub mod transformers;
 pub mod types;
 pub mod vars;
 pub mod yaml;
+pub mod yamlread;
 
 pub use build::build;
 pub use resource::Resource;

@@ -31,12 +31,7 @@ fn one_line(msg: &str) -> String {
 
 /// Parse a multi-document YAML stream; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    if text.trim().is_empty() {
-        return Ok(Vec::new());
-    }
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options(false))
-        .map_err(|e| one_line(&e.to_string()))?;
-    Ok(docs.into_iter().filter(|d| !d.is_null()).collect())
+    super::yamlread::parse_documents(text)
 }
 
 /// Parse one document where repeated keys are tolerated (last wins), as
@@ -325,7 +320,7 @@ fn resolves_non_string(s: &str) -> bool {
         "" | "~" | "null" | "Null" | "NULL" | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N"
         | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "on"
         | "On" | "ON" | "off" | "Off" | "OFF" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf"
-        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" | "<<" | "=" => {
+        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" => {
             return true
         }
         _ => {}
@@ -441,58 +436,7 @@ fn is_base60_float(s: &str) -> bool {
 }
 
 fn is_timestamp(s: &str) -> bool {
-    // go-yaml v2 accepts 2006-1-2, and date-times with T/t/space separators.
-    let b = s.as_bytes();
-    let mut i = 0;
-    let digits = |i: &mut usize, min: usize, max: usize| -> bool {
-        let st = *i;
-        while *i < b.len() && b[*i].is_ascii_digit() && *i - st < max {
-            *i += 1;
-        }
-        *i - st >= min
-    };
-    if !digits(&mut i, 4, 4) || i >= b.len() || b[i] != b'-' {
-        return false;
-    }
-    i += 1;
-    if !digits(&mut i, 1, 2) || i >= b.len() || b[i] != b'-' {
-        return false;
-    }
-    i += 1;
-    if !digits(&mut i, 1, 2) {
-        return false;
-    }
-    if i == b.len() {
-        return true;
-    }
-    if !(b[i] == b'T' || b[i] == b't' || b[i] == b' ') {
-        return false;
-    }
-    i += 1;
-    if !digits(&mut i, 1, 2) || i >= b.len() || b[i] != b':' {
-        return false;
-    }
-    i += 1;
-    if !digits(&mut i, 1, 2) || i >= b.len() || b[i] != b':' {
-        return false;
-    }
-    i += 1;
-    if !digits(&mut i, 1, 2) {
-        return false;
-    }
-    // Fraction and zone: accept the usual forms.
-    let rest = &s[i..];
-    let rest = rest
-        .strip_prefix('.')
-        .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
-        .unwrap_or(rest);
-    rest.is_empty()
-        || rest == "Z"
-        || (rest.len() == 6
-            && (rest.starts_with('+') || rest.starts_with('-'))
-            && rest.as_bytes()[3] == b':'
-            && rest[1..3].chars().all(|c| c.is_ascii_digit())
-            && rest[4..].chars().all(|c| c.is_ascii_digit()))
+    super::yamlread::parse_timestamp(s).is_some()
 }
 
 fn is_printable(c: char) -> bool {

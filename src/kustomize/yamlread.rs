@@ -1,0 +1,527 @@
+//! Reading Kubernetes objects from YAML the way kustomize reads them.
+//!
+//! kustomize parses objects with go-yaml v3 and converts them to JSON, so a
+//! plain scalar becomes whatever v3 resolves it to: `true`/`false` (any case
+//! form of the YAML 1.2 core schema), `null`, an integer (Go's base-0 parse
+//! after dropping `_`: `0755` is 493, `0x1F` is 31), a float, or a timestamp
+//! (printed back in RFC 3339 form). `yes`/`on` stay strings. Top-level
+//! `metadata.annotations` values are rewritten by kustomize as strings of
+//! their source text (`8080` stays `"8080"`, `0.50` stays `"0.50"`).
+//!
+//! The events come from `granit-parser` (the parser under `serde-saphyr`);
+//! the tree is built here so that the source text of every scalar is at hand.
+
+use granit_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+
+type Events<'a> = std::iter::Peekable<Parser<'a, granit_parser::StrInput<'a>>>;
+
+/// Where in a document a node sits, as far as scalar rules care.
+#[derive(Clone, Copy, PartialEq)]
+enum Place {
+    Root,
+    RootMetadata,
+    RootAnnotations,
+    AnnotationValue,
+    Other,
+}
+
+struct Reader<'a> {
+    events: Events<'a>,
+    anchors: HashMap<usize, Value>,
+}
+
+fn loc(span: &Span) -> String {
+    format!("line {} column {}", span.start.line(), span.start.col() + 1)
+}
+
+/// Parse every document of a stream; empty documents are dropped.
+pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
+    let mut r = Reader { events: Parser::new_from_str(text).peekable(), anchors: HashMap::new() };
+    let mut docs = Vec::new();
+    loop {
+        let Some((ev, span)) = r.next()? else { break };
+        match ev {
+            Event::StreamStart | Event::DocumentEnd => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(..) => {
+                r.anchors.clear();
+                // A document holds one node, or none.
+                let v = match r.peek_is_document_end()? {
+                    true => Value::Null,
+                    false => {
+                        let Some((ev, span)) = r.next()? else { break };
+                        r.node(ev, span, Place::Root)?
+                    }
+                };
+                if !v.is_null() {
+                    docs.push(v);
+                }
+            }
+            _ => return Err(format!("unexpected YAML content at {}", loc(&span))),
+        }
+    }
+    Ok(docs)
+}
+
+impl<'a> Reader<'a> {
+    fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, String> {
+        loop {
+            match self.events.next() {
+                None => return Ok(None),
+                Some(Err(e)) => {
+                    return Err(format!("{} at line {} column {}", e.info(), e.marker().line(), e.marker().col() + 1))
+                }
+                Some(Ok(x)) if is_structural(&x.0) => return Ok(Some(x)),
+                // Comments and anchor metadata carry no data.
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    fn peek_is_document_end(&mut self) -> Result<bool, String> {
+        loop {
+            match self.events.peek() {
+                Some(Ok((Event::DocumentEnd, _))) | Some(Ok((Event::StreamEnd, _))) | None => return Ok(true),
+                Some(Ok((ev, _))) if !is_structural(ev) => {
+                    self.events.next();
+                }
+                Some(Ok(_)) => return Ok(false),
+                Some(Err(_)) => {
+                    // Let `next` report it.
+                    return Ok(false);
+                }
+            }
+        }
+    }
+
+    fn node(&mut self, ev: Event<'a>, span: Span, place: Place) -> Result<Value, String> {
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let v = scalar(&text, style, tag.as_deref(), place == Place::AnnotationValue);
+                if anchor != 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::Alias(id) => {
+                self.anchors.get(&id).cloned().ok_or_else(|| format!("unknown alias at {}", loc(&span)))
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                let mut items = Vec::new();
+                loop {
+                    let Some((ev, span)) = self.next()? else {
+                        return Err("unexpected end of YAML inside a list".into());
+                    };
+                    if matches!(ev, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.node(ev, span, Place::Other)?);
+                }
+                let v = Value::Array(items);
+                if anchor != 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            Event::MappingStart(_, anchor, _) => {
+                let mut m = Map::new();
+                let mut merged: Vec<Value> = Vec::new();
+                loop {
+                    let Some((kev, kspan)) = self.next()? else {
+                        return Err("unexpected end of YAML inside a mapping".into());
+                    };
+                    if matches!(kev, Event::MappingEnd) {
+                        break;
+                    }
+                    let is_merge = matches!(&kev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    let key = match self.node(kev, kspan, Place::Other)? {
+                        Value::String(s) => s,
+                        Value::Null => "null".to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Number(n) => n.to_string(),
+                        _ => return Err(format!("a mapping key at {} is not a scalar", loc(&kspan))),
+                    };
+                    let child_place = match (place, key.as_str()) {
+                        (Place::Root, "metadata") => Place::RootMetadata,
+                        (Place::RootMetadata, "annotations") => Place::RootAnnotations,
+                        (Place::RootAnnotations, _) => Place::AnnotationValue,
+                        _ => Place::Other,
+                    };
+                    let Some((vev, vspan)) = self.next()? else {
+                        return Err("unexpected end of YAML inside a mapping".into());
+                    };
+                    let value = self.node(vev, vspan, child_place)?;
+                    if is_merge {
+                        merged.push(value);
+                        continue;
+                    }
+                    if m.contains_key(&key) {
+                        return Err(format!("mapping key \"{}\" already defined (at {})", key, loc(&kspan)));
+                    }
+                    m.insert(key, value);
+                }
+                // `<<` merge keys: entries not given explicitly, earlier sources first.
+                for src in merged {
+                    let sources = match src {
+                        Value::Array(a) => a,
+                        other => vec![other],
+                    };
+                    for s in sources {
+                        if let Value::Object(sm) = s {
+                            for (k, v) in sm {
+                                m.entry(k).or_insert(v);
+                            }
+                        }
+                    }
+                }
+                let v = Value::Object(m);
+                if anchor != 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                Ok(v)
+            }
+            _ => Err(format!("unexpected YAML content at {}", loc(&span))),
+        }
+    }
+}
+
+fn is_structural(ev: &Event) -> bool {
+    matches!(
+        ev,
+        Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart(..)
+            | Event::DocumentEnd
+            | Event::Alias(_)
+            | Event::Scalar(..)
+            | Event::SequenceStart(..)
+            | Event::SequenceEnd
+            | Event::MappingStart(..)
+            | Event::MappingEnd
+    )
+}
+
+fn core_tag(tag: Option<&Tag>) -> Option<String> {
+    let t = tag?;
+    if t.is_yaml_core_schema() || t.handle() == "tag:yaml.org,2002:" {
+        Some(t.suffix().to_string())
+    } else {
+        None
+    }
+}
+
+/// Resolve one scalar as go-yaml v3 does when decoding into `interface{}`.
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -> Value {
+    if raw_string {
+        return Value::String(text.to_string());
+    }
+    match core_tag(tag).as_deref() {
+        Some("str") | Some("binary") => return Value::String(text.to_string()),
+        Some("null") => return Value::Null,
+        Some("bool") => {
+            return match text {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => Value::String(text.to_string()),
+            }
+        }
+        Some("int") | Some("float") | Some("timestamp") => return resolve_plain(text).unwrap_or(Value::String(text.to_string())),
+        _ => {}
+    }
+    // Quoted and block scalars, and plain ones with an application tag, are strings.
+    if style != ScalarStyle::Plain || tag.is_some() {
+        return Value::String(text.to_string());
+    }
+    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+fn resolve_plain(text: &str) -> Option<Value> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return None;
+    }
+    if let Some(t) = parse_timestamp(text) {
+        return Some(Value::String(t.rfc3339()));
+    }
+    let plain: String = text.chars().filter(|c| *c != '_').collect();
+    if let Some(n) = go_parse_int(&plain) {
+        return Some(Value::Number(n));
+    }
+    if is_yaml_float(&plain) {
+        if let Ok(f) = plain.parse::<f64>() {
+            if let Some(n) = Number::from_f64(f) {
+                return Some(Value::Number(n));
+            }
+        }
+    }
+    None
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint`.
+fn go_parse_int(s: &str) -> Option<Number> {
+    let (neg, body) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let (digits, radix) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+        (b, 2)
+    } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+        (o, 8)
+    } else if body.len() > 1 && body.starts_with('0') {
+        (&body[1..], 8)
+    } else {
+        (body, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let mag = u128::from_str_radix(digits, radix).ok()?;
+    if neg {
+        if mag <= (i64::MAX as u128) + 1 {
+            return Some(Number::from((-(mag as i128)) as i64));
+        }
+        None
+    } else if mag <= i64::MAX as u128 {
+        Some(Number::from(mag as i64))
+    } else if mag <= u64::MAX as u128 {
+        Some(Number::from(mag as u64))
+    } else {
+        None
+    }
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+pub fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let st = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - st
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// A timestamp in one of the layouts go-yaml accepts.
+pub struct Timestamp {
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    min: u32,
+    sec: u32,
+    /// Fraction digits as written (without trailing zeros).
+    frac: String,
+    /// Offset from UTC in minutes; `None` for UTC.
+    offset: Option<i32>,
+}
+
+impl Timestamp {
+    /// Go's `time.RFC3339Nano` form, as kustomize's JSON step prints it.
+    pub fn rfc3339(&self) -> String {
+        let mut s = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.min, self.sec
+        );
+        if !self.frac.is_empty() {
+            s.push('.');
+            s.push_str(&self.frac);
+        }
+        match self.offset {
+            None | Some(0) => s.push('Z'),
+            Some(o) => {
+                let sign = if o < 0 { '-' } else { '+' };
+                s.push_str(&format!("{}{:02}:{:02}", sign, o.abs() / 60, o.abs() % 60));
+            }
+        }
+        s
+    }
+}
+
+/// go-yaml's timestamp layouts: `2006-1-2T15:4:5.999999999Z07:00` (also with
+/// `t`), `2006-1-2 15:4:5.999999999` and `2006-1-2`, with Go's range checks.
+pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let num = |i: &mut usize, min: usize, max: usize| -> Option<u32> {
+        let st = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() && *i - st < max {
+            *i += 1;
+        }
+        if *i - st < min {
+            return None;
+        }
+        s[st..*i].parse().ok()
+    };
+    let year = num(&mut i, 4, 4)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let month = num(&mut i, 1, 2)?;
+    if b.get(i) != Some(&b'-') {
+        return None;
+    }
+    i += 1;
+    let day = num(&mut i, 1, 2)?;
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(month - 1) as usize];
+    if day < 1 || day > days {
+        return None;
+    }
+    let mut t = Timestamp { year, month, day, hour: 0, min: 0, sec: 0, frac: String::new(), offset: None };
+    if i == b.len() {
+        return Some(t);
+    }
+    let sep = b[i];
+    let zoned = match sep {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return None,
+    };
+    i += 1;
+    t.hour = num(&mut i, 1, 2)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    t.min = num(&mut i, 1, 2)?;
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    t.sec = num(&mut i, 1, 2)?;
+    if t.hour > 23 || t.min > 59 || t.sec > 59 {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let st = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == st {
+            return None;
+        }
+        let mut f = s[st..i].to_string();
+        f.truncate(9);
+        t.frac = f.trim_end_matches('0').to_string();
+    }
+    if !zoned {
+        return if i == b.len() { Some(t) } else { None };
+    }
+    match b.get(i) {
+        Some(b'Z') if i + 1 == b.len() => Some(t),
+        Some(b'+') | Some(b'-') => {
+            let neg = b[i] == b'-';
+            i += 1;
+            let h = num(&mut i, 2, 2)?;
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+            let m = num(&mut i, 2, 2)?;
+            if i != b.len() || h > 23 || m > 59 {
+                return None;
+            }
+            let o = (h * 60 + m) as i32;
+            t.offset = Some(if neg { -o } else { o });
+            Some(t)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn one(s: &str) -> Value {
+        parse_documents(s).unwrap().remove(0)
+    }
+
+    #[test]
+    fn resolves_like_go_yaml_v3() {
+        let v = one("a: yes\nb: on\nc: 0755\nd: 0x1F\ne: 1_000\nf: 1.5\ng: ~\nh: True\ni: '12'\nj: 2001-12-14\nk:\n");
+        assert_eq!(
+            v,
+            json!({"a": "yes", "b": "on", "c": 493, "d": 31, "e": 1000, "f": 1.5, "g": null, "h": true, "i": "12", "j": "2001-12-14T00:00:00Z", "k": null})
+        );
+    }
+
+    #[test]
+    fn top_level_annotations_keep_source_text() {
+        let v = one("metadata:\n  annotations:\n    port: 8080\n    r: 0.50\n    t: ~\n  labels:\n    n: 5\nspec:\n  metadata:\n    annotations:\n      x: 5\n");
+        assert_eq!(v["metadata"]["annotations"], json!({"port": "8080", "r": "0.50", "t": "~"}));
+        assert_eq!(v["metadata"]["labels"]["n"], json!(5));
+        assert_eq!(v["spec"]["metadata"]["annotations"]["x"], json!(5));
+    }
+
+    #[test]
+    fn timestamps_in_rfc3339() {
+        let t = |s: &str| parse_timestamp(s).map(|t| t.rfc3339());
+        assert_eq!(t("2001-12-14T21:59:43.10-05:00").as_deref(), Some("2001-12-14T21:59:43.1-05:00"));
+        assert_eq!(t("2001-12-14t21:59:43.000000001+00:00").as_deref(), Some("2001-12-14T21:59:43.000000001Z"));
+        assert_eq!(t("2002-1-1").as_deref(), Some("2002-01-01T00:00:00Z"));
+        assert_eq!(t("2024-02-30"), None.map(|x: String| x));
+        assert_eq!(t("2001-12-14T21:59:43"), None.map(|x: String| x));
+    }
+
+    #[test]
+    fn anchors_merge_keys_and_duplicates() {
+        let v = one("a: &x {p: 1, q: 2}\nb:\n  <<: *x\n  q: 3\n");
+        assert_eq!(v["b"], json!({"q": 3, "p": 1}));
+        assert!(parse_documents("a: 1\na: 2\n").is_err());
+    }
+
+    #[test]
+    fn empty_documents_dropped() {
+        assert_eq!(parse_documents("---\n---\na: 1\n---\n").unwrap().len(), 1);
+    }
+}
