@@ -572,7 +572,7 @@ impl<'a> Builder<'a> {
             let Some(t) = &p.target else {
                 return Err("patchesJson6902: an entry needs a target".into());
             };
-            let ops: json_patch::Patch = match patches::parse_patch(&text) {
+            let ops = match patches::parse_patch(&text) {
                 Ok(Loaded::Json(ops)) => ops,
                 Ok(Loaded::Smp(_)) => {
                     return Err("patchesJson6902: expected a list of JSON 6902 operations".into())

@@ -39,14 +39,6 @@ fn pairs(args: &GeneratorArgs, ldr: &dyn SourceLoader) -> Result<Vec<(String, Ve
                 Some((k, v)) => (k.to_string(), v.to_string()),
                 None => (line.to_string(), std::env::var(line).unwrap_or_default()),
             };
-            if !is_env_var_name(&key) {
-                return Err(format!(
-                    "env file '{}' line {}: \"{}\" is not a valid key name",
-                    env,
-                    i + 1,
-                    key
-                ));
-            }
             out.push((key, value.into_bytes()));
         }
     }
@@ -110,20 +102,6 @@ fn remove_quotes(s: &str) -> &str {
     s
 }
 
-fn is_env_var_name(k: &str) -> bool {
-    !k.is_empty()
-        && !k.as_bytes()[0].is_ascii_digit()
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-}
-
-fn is_config_key(k: &str) -> bool {
-    !k.is_empty()
-        && k.len() <= 253
-        && k.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-}
-
 /// Build one ConfigMap (`secret == false`) or Secret from its generator args.
 pub fn generate(
     args: &GeneratorArgs,
@@ -140,12 +118,6 @@ pub fn generate(
     let mut data = Map::new();
     let mut binary = Map::new();
     for (k, v) in kv {
-        if !is_config_key(&k) {
-            return Err(format!(
-                "{} '{}': \"{}\" is not a valid key name",
-                kind, args.name, k
-            ));
-        }
         if data.contains_key(&k) || binary.contains_key(&k) {
             return Err(format!(
                 "{} '{}' illegally repeats the key '{}'",

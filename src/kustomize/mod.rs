@@ -6,6 +6,7 @@ pub mod builtins;
 pub mod crds;
 pub mod fieldspec;
 pub mod fs;
+pub mod jsonpatch;
 pub mod generators;
 pub mod nameref;
 pub mod order;

@@ -11,13 +11,14 @@ use serde_json::Value;
 use super::reslist::{display_name, ResList};
 use super::resource::{Gvk, ResId, Resource};
 use super::smp::{strategic_merge, SmpOutcome};
+use super::jsonpatch;
 use super::types::{Patch, Selector};
 use super::yaml;
 
 /// A loaded patch: strategic merge documents or one JSON 6902 operation list.
 pub enum Loaded {
     Smp(Vec<Value>),
-    Json(json_patch::Patch),
+    Json(Vec<jsonpatch::Op>),
 }
 
 /// Parse patch text into strategic-merge documents or JSON 6902 operations.
@@ -26,12 +27,14 @@ pub fn parse_patch(text: &str) -> Result<Loaded, String> {
     if text.is_empty() {
         return Err("empty patch".into());
     }
-    let docs = yaml::parse_documents(text)?;
-    if docs.len() == 1 && docs[0].is_array() {
-        let ops: json_patch::Patch = serde_json::from_value(docs[0].clone())
-            .map_err(|e| format!("invalid JSON 6902 patch: {}", e))?;
-        return Ok(Loaded::Json(ops));
+    // A list is a JSON 6902 patch, read as kustomize reads it (JSON, or
+    // YAML with go-yaml v2 rules); anything else is strategic merge.
+    if let Ok(v) = yaml::parse_lenient(text) {
+        if v.is_array() {
+            return Ok(Loaded::Json(jsonpatch::parse_ops(&v).map_err(|e| format!("invalid JSON 6902 patch: {}", e))?));
+        }
     }
+    let docs = yaml::parse_documents(text)?;
     if docs.iter().any(|d| !d.is_object()) {
         return Err(
             "a patch must be a strategic merge patch (a mapping) or a JSON 6902 patch (a list)"
@@ -167,20 +170,30 @@ pub fn smp_selected(
 pub fn json_selected(
     list: &mut ResList,
     sel: &Selector,
-    ops: &json_patch::Patch,
+    ops: &[jsonpatch::Op],
 ) -> Result<(), String> {
     let idx = list.select(sel)?;
     for i in idx {
         let r = &mut list.items[i];
         r.store_previous_id();
-        json_patch::patch(&mut r.obj, ops).map_err(|e| {
-            format!(
-                "JSON 6902 patch on {} '{}' failed: {}",
-                r.kind(),
-                r.name(),
-                e
-            )
-        })?;
+        // kustomize patches objects that carry its internal annotations, so
+        // `metadata.annotations` always exists for the patch, and anything
+        // but a map there is replaced by them afterwards (then dropped).
+        let md = crate::kustomize::resource::ensure_object(&mut r.obj)
+            .entry("metadata".to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(m) = md {
+            m.entry("annotations".to_string())
+                .or_insert_with(|| Value::Object(Default::default()));
+        }
+        let (kind, name) = (r.kind().to_string(), r.name().to_string());
+        jsonpatch::apply(&mut r.obj, ops)
+            .map_err(|e| format!("JSON 6902 patch on {} '{}' failed: {}", kind, name, e))?;
+        if let Some(Value::Object(m)) = r.obj.get_mut("metadata") {
+            if !m.get("annotations").map(Value::is_object).unwrap_or(true) {
+                m.remove("annotations");
+            }
+        }
     }
     check_unique(list)
 }

@@ -11,40 +11,19 @@
 
 use serde_json::{Map, Value};
 
-/// Parse options shared by every read: strict booleans, no budget.
-fn options(duplicates_last_wins: bool) -> serde_saphyr::Options {
-    let mut o = serde_saphyr::Options::default();
-    o.strict_booleans = true;
-    o.legacy_octal_numbers = true;
-    o.budget = None;
-    if duplicates_last_wins {
-        o.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
-    }
-    o
-}
-
-/// First line of a parser message, with the location kept.
-fn one_line(msg: &str) -> String {
-    let first = msg.lines().next().unwrap_or("").trim();
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
-}
-
 /// Parse a multi-document YAML stream; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     super::yamlread::parse_documents(text)
 }
 
-/// Parse one document where repeated keys are tolerated (last wins), as
-/// kustomize does for kustomization files.
+/// Parse one document of one of kustomize's own files (kustomization,
+/// configurations, replacements, JSON patches): go-yaml v2 rules, repeated
+/// keys tolerated (last wins).
 pub fn parse_lenient(text: &str) -> Result<Value, String> {
-    if text.trim().is_empty() {
-        return Ok(Value::Null);
-    }
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, options(true))
-        .map_err(|e| one_line(&e.to_string()))?;
+    let mut docs = super::yamlread::parse_yaml11(text)?;
     match docs.len() {
         0 => Ok(Value::Null),
-        1 => Ok(docs.into_iter().next().unwrap_or(Value::Null)),
+        1 => Ok(docs.remove(0)),
         _ => Err("expected one YAML document, found several".to_string()),
     }
 }

@@ -30,6 +30,10 @@ enum Place {
 struct Reader<'a> {
     events: Events<'a>,
     anchors: HashMap<usize, Value>,
+    /// go-yaml v2 rules (YAML 1.1: `yes`/`on`/`y` are booleans, keys become
+    /// strings, repeated keys allowed, last wins), as kustomize uses for its
+    /// own files (kustomization, configurations, JSON patches).
+    yaml11: bool,
 }
 
 fn loc(span: &Span) -> String {
@@ -38,7 +42,16 @@ fn loc(span: &Span) -> String {
 
 /// Parse every document of a stream; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let mut r = Reader { events: Parser::new_from_str(text).peekable(), anchors: HashMap::new() };
+    parse(text, false)
+}
+
+/// Parse with go-yaml v2 (YAML 1.1) rules, as kustomize reads its own files.
+pub fn parse_yaml11(text: &str) -> Result<Vec<Value>, String> {
+    parse(text, true)
+}
+
+fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
+    let mut r = Reader { events: Parser::new_from_str(text).peekable(), anchors: HashMap::new(), yaml11 };
     let mut docs = Vec::new();
     loop {
         let Some((ev, span)) = r.next()? else { break };
@@ -99,7 +112,11 @@ impl<'a> Reader<'a> {
     fn node(&mut self, ev: Event<'a>, span: Span, place: Place) -> Result<Value, String> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let v = scalar(&text, style, tag.as_deref(), place == Place::AnnotationValue);
+                let v = if self.yaml11 {
+                    scalar11(&text, style, tag.as_deref())
+                } else {
+                    scalar(&text, style, tag.as_deref(), place == Place::AnnotationValue)
+                };
                 if anchor != 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
@@ -140,7 +157,7 @@ impl<'a> Reader<'a> {
                         Value::String(s) => s,
                         Value::Null => "null".to_string(),
                         Value::Bool(b) => b.to_string(),
-                        Value::Number(n) => n.to_string(),
+                        Value::Number(n) => super::yaml::format_number(&n),
                         _ => return Err(format!("a mapping key at {} is not a scalar", loc(&kspan))),
                     };
                     let child_place = match (place, key.as_str()) {
@@ -157,7 +174,7 @@ impl<'a> Reader<'a> {
                         merged.push(value);
                         continue;
                     }
-                    if m.contains_key(&key) {
+                    if m.contains_key(&key) && !self.yaml11 {
                         return Err(format!("mapping key \"{}\" already defined (at {})", key, loc(&kspan)));
                     }
                     m.insert(key, value);
@@ -232,6 +249,22 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -
     }
     // Quoted and block scalars, and plain ones with an application tag, are strings.
     if style != ScalarStyle::Plain || tag.is_some() {
+        return Value::String(text.to_string());
+    }
+    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// go-yaml v2 (YAML 1.1) resolution.
+fn scalar11(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if style != ScalarStyle::Plain || matches!(core_tag(tag).as_deref(), Some("str")) {
+        return Value::String(text.to_string());
+    }
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => return Value::Bool(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => return Value::Bool(false),
+        _ => {}
+    }
+    if !text.is_empty() && parse_timestamp(text).is_some() {
         return Value::String(text.to_string());
     }
     resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
