@@ -47,7 +47,8 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     let cfg = TransformerConfig::effective(&acc.config);
     nameref::fix(&mut acc.list, &cfg).map_err(at)?;
     vars::resolve(&mut acc.list, &acc.vars, &cfg.var_reference).map_err(at)?;
-    let mut items = acc.list.items;
+    // Local configuration is visible to every level, and left out of the output.
+    let mut items: Vec<Resource> = acc.list.items.into_iter().filter(|r| !is_local_config(r)).collect();
     for r in items.iter_mut() {
         strip_build_annotations(r);
     }
@@ -76,6 +77,18 @@ fn strip_build_annotations(r: &mut Resource) {
                 !BUILD_ANNOTATIONS.contains(&k.as_str())
                     && !k.starts_with("internal.config.kubernetes.io/")
             });
+            // kustomize rewrites annotations as a map of strings.
+            for (_, v) in a.iter_mut() {
+                let text = match v {
+                    Value::Number(n) => Some(super::yaml::format_number(n)),
+                    Value::Bool(b) => Some(b.to_string()),
+                    Value::Null => Some(String::new()),
+                    _ => None,
+                };
+                if let Some(t) = text {
+                    *v = Value::String(t);
+                }
+            }
             a.is_empty()
         }
         Some(Value::Null) => true,
@@ -83,6 +96,15 @@ fn strip_build_annotations(r: &mut Resource) {
     };
     if empty {
         md.remove("annotations");
+    }
+}
+
+/// kustomize keeps an object marked `config.kubernetes.io/local-config`
+/// only when the value is exactly "false".
+fn is_local_config(r: &Resource) -> bool {
+    match r.obj.pointer("/metadata/annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
+        None => false,
+        Some(v) => v.as_str() != Some("false"),
     }
 }
 
@@ -401,15 +423,6 @@ impl<'a> Builder<'a> {
         vars::bind(&mut acc.list, &k.vars).map_err(|e| at(format!("vars: {}", e)))?;
         acc.vars.extend(k.vars.iter().cloned());
 
-        acc.list.items.retain(|r| {
-            r.obj
-                .pointer(&format!(
-                    "/metadata/annotations/{}",
-                    LOCAL_CONFIG.replace('/', "~1")
-                ))
-                .and_then(Value::as_str)
-                != Some("true")
-        });
         Ok(acc)
     }
 

@@ -86,7 +86,7 @@ fn matches<'a>(
             match create {
                 Some(Value::Object(_)) => Value::Object(Map::new()),
                 Some(Value::Array(_)) => Value::Array(vec![]),
-                _ => Value::Null,
+                _ => Value::String(CREATED.to_string()),
             }
         } else if rest
             .first()
@@ -259,53 +259,74 @@ fn refine(opts: Option<&FieldOptions>, v: Value) -> Result<Value, String> {
     Ok(Value::String(parts[o.index as usize].to_string()))
 }
 
+/// Placeholder for a scalar field that the replacement itself created.
+const CREATED: &str = "\u{0}kfp-aws:created\u{0}";
+
+/// Resolve text as a plain YAML scalar (go-yaml v3 rules).
+fn typed(text: &str) -> Value {
+    super::yamlread::parse_documents(&format!("v: {}", text))
+        .ok()
+        .and_then(|d| d.into_iter().next())
+        .and_then(|d| d.get("v").cloned())
+        .filter(|v| !v.is_object() && !v.is_array())
+        .unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// Write the value into one target field as kustomize does: a scalar target
+/// keeps its type and takes the value's text (a map or list has none, so it
+/// becomes empty); a field the replacement created takes the text as a plain
+/// scalar would read; any other target is replaced by the value.
 fn set_target(
     target: &mut Value,
     value: &Value,
     opts: Option<&FieldOptions>,
 ) -> Result<(), String> {
-    let mut value = value.clone();
+    let created = target.as_str() == Some(CREATED);
+    let value_is_scalar = !(value.is_object() || value.is_array());
+    let mut text = if value_is_scalar { scalar_text(value) } else { String::new() };
     if let Some(o) = opts.filter(|o| !o.delimiter.is_empty()) {
         if target.is_object() || target.is_array() {
             return Err("delimiter option can only be used with scalar nodes".into());
         }
-        let cur = scalar_text(target);
-        let mut parts: Vec<String> = cur
-            .split(o.delimiter.as_str())
-            .map(str::to_string)
-            .collect();
-        let v = scalar_text(&value);
+        let cur = if created { String::new() } else { scalar_text(target) };
+        let mut parts: Vec<String> = cur.split(o.delimiter.as_str()).map(str::to_string).collect();
         if o.index < 0 {
-            parts.insert(0, v);
+            parts.insert(0, text);
         } else if o.index as usize >= parts.len() {
-            parts.push(v);
+            parts.push(text);
         } else {
-            parts[o.index as usize] = v;
+            parts[o.index as usize] = text;
         }
-        value = Value::String(parts.join(&o.delimiter));
+        text = parts.join(&o.delimiter);
+        if created || target.is_string() || target.is_null() {
+            *target = if created { typed(&text) } else { Value::String(text) };
+            return Ok(());
+        }
     }
-    let value_is_scalar = !(value.is_object() || value.is_array());
+    if created {
+        *target = if value_is_scalar || opts.map(|o| !o.delimiter.is_empty()).unwrap_or(false) {
+            typed(&text)
+        } else {
+            value.clone()
+        };
+        return Ok(());
+    }
     match target {
-        // A scalar target keeps its type: only the text changes.
-        Value::String(_) if value_is_scalar => *target = Value::String(scalar_text(&value)),
-        Value::Number(_) if value_is_scalar => {
-            let t = scalar_text(&value);
-            *target = super::yaml::parse_documents(&format!("v: {}", t))
-                .ok()
-                .and_then(|d| d.into_iter().next())
-                .and_then(|d| d.get("v").cloned())
-                .filter(|v| v.is_number())
-                .unwrap_or(Value::String(t));
+        Value::String(_) => *target = Value::String(text),
+        Value::Number(_) => {
+            let t = typed(&text);
+            *target = if t.is_number() { t } else { Value::String(text) };
         }
-        Value::Bool(_) if value_is_scalar => {
-            let t = scalar_text(&value);
-            *target = match t.as_str() {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                _ => Value::String(t),
+        Value::Bool(_) => {
+            *target = match text.as_str() {
+                "true" | "True" | "TRUE" => Value::Bool(true),
+                "false" | "False" | "FALSE" => Value::Bool(false),
+                _ => Value::String(text),
             };
         }
-        _ => *target = value,
+        // A null keeps its tag, so it stays null.
+        Value::Null => {}
+        _ => *target = value.clone(),
     }
     Ok(())
 }

@@ -175,6 +175,8 @@ fn copy_merge_meta(r: &mut Resource, old: &Resource) {
         r.set_namespace(&ns);
     }
     r.prev_ids = old.prev_ids.clone();
+    // A name hash survives a merge only when both sides ask for it.
+    r.needs_hash = r.needs_hash && old.needs_hash;
     r.prefixes = old.prefixes.clone();
     r.suffixes = old.suffixes.clone();
 }
