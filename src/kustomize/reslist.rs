@@ -178,6 +178,7 @@ fn copy_merge_meta(r: &mut Resource, old: &Resource) {
     // A name hash survives a merge only when both sides ask for it.
     r.needs_hash = r.needs_hash && old.needs_hash;
     r.prefixes = old.prefixes.clone();
+    r.ref_vars = old.ref_vars.clone();
     r.suffixes = old.suffixes.clone();
 }
 

@@ -41,7 +41,16 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
         }
         r.store_previous_id();
         let gvk = r.gvk();
-        apply_specs(&mut r.obj, &gvk, &specs, Create::Scalar, &mut |n| {
+        // A Namespace's own name follows only for the core v1 Namespace.
+        let core_v1 = r.api_version() == "v1";
+        let specs_here: Vec<FieldSpec>;
+        let specs = if core_v1 {
+            &specs
+        } else {
+            specs_here = specs.iter().filter(|fs| fs.path != "metadata/name").cloned().collect();
+            &specs_here
+        };
+        apply_specs(&mut r.obj, &gvk, specs, Create::Scalar, &mut |n| {
             *n = Value::String(ns.to_string());
             Ok(())
         })?;
@@ -332,7 +341,12 @@ pub fn replicas(
                     std::slice::from_ref(fs),
                     Create::Scalar,
                     &mut |n| {
-                        *n = Value::Number(rep.count.into());
+                        // A count written as a string stays a string.
+                        *n = if n.is_string() {
+                            Value::String(rep.count.to_string())
+                        } else {
+                            Value::Number(rep.count.into())
+                        };
                         Ok(())
                     },
                 )?;

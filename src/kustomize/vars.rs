@@ -130,6 +130,8 @@ pub fn resolve(list: &mut ResList, vars: &[Var], specs: &[FieldSpec]) -> Result<
             v.fieldref.fieldpath.as_str()
         };
         match field_value(&r.obj, path) {
+            // A map or list cannot be substituted: `$(VAR)` stays as written.
+            Some(val) if val.is_object() || val.is_array() => {}
             Some(val) if !val.is_null() => {
                 vals.insert(v.name.clone(), val);
             }
