@@ -34,6 +34,9 @@ struct Reader<'a> {
     /// strings, repeated keys allowed, last wins), as kustomize uses for its
     /// own files (kustomization, configurations, JSON patches).
     yaml11: bool,
+    /// Length of the input, and whether it ends with a line break.
+    len: usize,
+    ends_with_newline: bool,
 }
 
 fn loc(span: &Span) -> String {
@@ -51,7 +54,13 @@ pub fn parse_yaml11(text: &str) -> Result<Vec<Value>, String> {
 }
 
 fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
-    let mut r = Reader { events: Parser::new_from_str(text).peekable(), anchors: HashMap::new(), yaml11 };
+    let mut r = Reader {
+        events: Parser::new_from_str(text).peekable(),
+        anchors: HashMap::new(),
+        yaml11,
+        len: text.chars().count(),
+        ends_with_newline: text.ends_with('\n'),
+    };
     let mut docs = Vec::new();
     loop {
         let Some((ev, span)) = r.next()? else { break };
@@ -112,6 +121,14 @@ impl<'a> Reader<'a> {
     fn node(&mut self, ev: Event<'a>, span: Span, place: Place) -> Result<Value, String> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                // A block scalar that ends the input without a final line
+                // break has none (the parser adds one).
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let text = if block && span.end.index() >= self.len && !self.ends_with_newline {
+                    std::borrow::Cow::Owned(text.strip_suffix('\n').unwrap_or(&text).to_string())
+                } else {
+                    text
+                };
                 let v = if self.yaml11 {
                     scalar11(&text, style, tag.as_deref())
                 } else {
@@ -235,7 +252,18 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -
         return Value::String(text.to_string());
     }
     match core_tag(tag).as_deref() {
-        Some("str") | Some("binary") => return Value::String(text.to_string()),
+        Some("str") => return Value::String(text.to_string()),
+        Some("binary") => {
+            use base64::Engine;
+            let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            return match base64::engine::general_purpose::STANDARD.decode(clean) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(s) => Value::String(s),
+                    Err(_) => Value::String(text.to_string()),
+                },
+                Err(_) => Value::String(text.to_string()),
+            };
+        }
         Some("null") => return Value::Null,
         Some("bool") => {
             return match text {
