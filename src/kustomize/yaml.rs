@@ -143,12 +143,29 @@ fn is_empty_collection(v: &Value) -> bool {
 fn emit_map(out: &mut String, m: &Map<String, Value>, ind: usize) {
     for (k, v) in sorted_entries(m) {
         indent(out, ind);
-        let mut col = ind;
-        write_key(out, k, &mut col);
-        out.push(':');
-        col += 1;
-        emit_value_after_key(out, v, ind, col);
+        emit_entry(out, k, v, ind);
     }
+}
+
+/// One `key: value` entry whose key starts at column `ind` (the indentation
+/// is already written). Keys over 128 bytes or spanning lines cannot be
+/// simple keys, so they take the explicit `? key` / `: value` form.
+fn emit_entry(out: &mut String, k: &str, v: &Value, ind: usize) {
+    if k.len() > 128 || k.contains('\n') {
+        out.push_str("? ");
+        let mut col = ind + 2;
+        write_string(out, k, ind + 2, &mut col);
+        out.push('\n');
+        indent(out, ind);
+        out.push(':');
+        emit_value_after_key(out, v, ind, ind + 1);
+        return;
+    }
+    let mut col = ind;
+    write_key(out, k, &mut col);
+    out.push(':');
+    col += 1;
+    emit_value_after_key(out, v, ind, col);
 }
 
 fn emit_value_after_key(out: &mut String, v: &Value, ind: usize, mut col: usize) {
@@ -184,11 +201,7 @@ fn emit_seq(out: &mut String, a: &[Value], ind: usize) {
                     if i > 0 {
                         indent(out, ind + 2);
                     }
-                    let mut c = ind + 2;
-                    write_key(out, k, &mut c);
-                    out.push(':');
-                    c += 1;
-                    emit_value_after_key(out, v, ind + 2, c);
+                    emit_entry(out, k, v, ind + 2);
                 }
             }
             Value::Array(inner) if !inner.is_empty() => {
@@ -723,9 +736,18 @@ fn write_double(out: &mut String, s: &str, ind: usize, col: &mut usize, allow_br
     let chars: Vec<char> = s.chars().collect();
     let n = chars.len();
     let mut spaces = false;
+    // go-yaml escapes every character after a leading byte-order mark.
+    let mut after_bom = false;
     for i in 0..n {
         let c = chars[i];
-        if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
+        if after_bom
+            || !is_printable(c)
+            || c == '\u{FEFF}'
+            || is_break(c)
+            || c == '"'
+            || c == '\\'
+        {
+            after_bom |= i == 0 && c == '\u{FEFF}';
             let esc: String = match c {
                 '\0' => "\\0".into(),
                 '\u{7}' => "\\a".into(),
