@@ -2,10 +2,10 @@
 //! `KustTarget` performs, one level at a time.
 //!
 //! Per level: resources (files and sub-kustomizations, each built on its
-//! own), then components (built into this level's list), then configuration
-//! (built-in + `configurations:` + `crds:`), generators, transformers in
-//! kustomize's fixed order, vars binding, local-config removal. At the top
-//! level only: hash suffixes, name references, vars substitution, sort.
+//! own), then generators, then components (built into this level's list),
+//! then configuration (built-in + `configurations:` + `crds:`), transformers
+//! in kustomize's fixed order, vars binding. At the top level only: hash
+//! suffixes, name references, vars substitution, local-config removal, sort.
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -360,6 +360,27 @@ impl<'a> Builder<'a> {
         for entry in &k.resources {
             self.add_resource(dir, entry, &ldr, &mut acc, fname)?;
         }
+        // kustomize v5.5 runs a level's generators before its components, so
+        // components see (and may merge into or patch) what the level generated.
+        let global = k.generator_options.as_ref();
+        for (args, secret) in k
+            .config_map_generator
+            .iter()
+            .map(|a| (a, false))
+            .chain(k.secret_generator.iter().map(|a| (a, true)))
+        {
+            let what = if secret {
+                "secretGenerator"
+            } else {
+                "configMapGenerator"
+            };
+            let r = generators::generate(args, secret, global, &ldr, fname)
+                .map_err(|e| at(format!("{}: {}", what, e)))?;
+            acc.list
+                .absorb(r)
+                .map_err(|e| at(format!("{}: {}", what, e)))?;
+        }
+
         for entry in &k.components {
             let sub = clean(&dir.join(entry));
             if !self.fs.is_dir(&sub) {
@@ -387,25 +408,6 @@ impl<'a> Builder<'a> {
             acc.config.merge(&cfg);
         }
         let cfg = TransformerConfig::effective(&acc.config);
-
-        let global = k.generator_options.as_ref();
-        for (args, secret) in k
-            .config_map_generator
-            .iter()
-            .map(|a| (a, false))
-            .chain(k.secret_generator.iter().map(|a| (a, true)))
-        {
-            let what = if secret {
-                "secretGenerator"
-            } else {
-                "configMapGenerator"
-            };
-            let r = generators::generate(args, secret, global, &ldr, fname)
-                .map_err(|e| at(format!("{}: {}", what, e)))?;
-            acc.list
-                .absorb(r)
-                .map_err(|e| at(format!("{}: {}", what, e)))?;
-        }
 
         self.transform(k, &ldr, &mut acc.list, &cfg).map_err(at)?;
 
