@@ -21,9 +21,8 @@ pub fn config_from_crds(text: &str) -> Result<TransformerConfig, String> {
             return Err("expected a map of OpenAPI definitions".into());
         };
         for (name, def) in defs {
-            let Some(schema) = def.get("Schema").or_else(|| def.get("schema")) else {
-                return Err(format!("definition '{}' has no Schema (crds: takes OpenAPI definitions, not CRD objects)", name));
-            };
+            // Either `{Schema: …}` wrappers or the schemas themselves.
+            let schema = def.get("Schema").or_else(|| def.get("schema")).unwrap_or(def);
             let props = schema.get("properties").and_then(Value::as_object);
             let is_root = props
                 .map(|p| p.contains_key("kind") && p.contains_key("apiVersion"))
@@ -88,7 +87,7 @@ fn collect(
         } else if let Some(r) = prop.get("$ref").and_then(Value::as_str) {
             if let Some(sub) = defs
                 .get(r)
-                .and_then(|d| d.get("Schema").or_else(|| d.get("schema")))
+                .map(|d| d.get("Schema").or_else(|| d.get("schema")).unwrap_or(d))
             {
                 collect(defs, sub, owner, path, cfg, depth + 1);
             }

@@ -34,8 +34,9 @@ fn tokens(path: &str) -> Result<Vec<String>, String> {
     if path.is_empty() {
         return Ok(vec![]);
     }
-    let Some(rest) = path.strip_prefix('/') else { return Err(format!("path '{}' must start with '/'", path)) };
-    Ok(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+    // Like evanphx/json-patch: split on '/' and drop the first part, so a
+    // path without the leading slash loses its first segment.
+    Ok(path.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
 }
 
 fn index(tok: &str, len: usize, allow_end: bool) -> Result<usize, String> {
@@ -137,7 +138,8 @@ fn replace(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
 pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<(), String> {
     let mut work = doc.clone();
     for (i, op) in ops.iter().enumerate() {
-        let need_value = || op.value.clone().ok_or_else(|| format!("operation {} ({}) has no 'value'", i, op.op));
+        // A missing value is JSON null, as in evanphx/json-patch.
+        let need_value = || -> Result<Value, String> { Ok(op.value.clone().unwrap_or(Value::Null)) };
         let need_from = || op.from.clone().ok_or_else(|| format!("operation {} ({}) has no 'from'", i, op.op));
         let r = match op.op.as_str() {
             "add" => add(&mut work, &op.path, need_value()?),

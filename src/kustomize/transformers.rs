@@ -232,7 +232,13 @@ impl<'a> ImageUpdater<'a> {
     }
 
     fn update(&self, n: &mut Value) {
-        let Some(value) = n.as_str() else { return };
+        // kustomize reads the scalar's text, whatever its type.
+        let text = match n {
+            Value::String(s) => s.clone(),
+            Value::Number(num) => super::yaml::format_number(num),
+            _ => return,
+        };
+        let value = text.as_str();
         let matched = self
             .pattern
             .as_ref()

@@ -169,7 +169,7 @@ impl<'a> Reader<'a> {
                     if matches!(kev, Event::MappingEnd) {
                         break;
                     }
-                    let is_merge = matches!(&kev, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+                    let is_merge = matches!(&kev, Event::Scalar(t, _, _, None) if t == "<<");
                     let key = match self.node(kev, kspan, Place::Other)? {
                         Value::String(s) => s,
                         Value::Null => "null".to_string(),
