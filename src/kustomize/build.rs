@@ -264,7 +264,7 @@ impl<'a> Builder<'a> {
             )));
         }
         let mut k: Kustomization =
-            serde_json::from_value(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+            serde_json::from_value(without_nulls(v)).map_err(|e| Error(format!("{}: {}", fname, e)))?;
         k.fix();
         let kind = k.kind.clone().unwrap_or_default();
         if !kind.is_empty() && kind != KUSTOMIZATION_KIND && kind != COMPONENT_KIND {
@@ -513,7 +513,7 @@ impl<'a> Builder<'a> {
             };
             let docs = yaml::parse_documents(&text)
                 .map_err(|e| format!("patchesStrategicMerge: '{}': {}", short(entry), e))?;
-            for d in docs {
+            for d in patches::expand_lists(docs) {
                 patches::smp_by_id(list, &d, Default::default())
                     .map_err(|e| format!("patchesStrategicMerge: {}", e))?;
             }
@@ -614,9 +614,9 @@ impl<'a> Builder<'a> {
                 let v = yaml::parse_lenient(&text)
                     .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
                 let parsed: Vec<Replacement> = if v.is_array() {
-                    serde_json::from_value(v)
+                    serde_json::from_value(without_nulls(v))
                 } else {
-                    serde_json::from_value::<Replacement>(v).map(|x| vec![x])
+                    serde_json::from_value::<Replacement>(without_nulls(v)).map(|x| vec![x])
                 }
                 .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
                 reps.extend(parsed);
@@ -630,6 +630,11 @@ impl<'a> Builder<'a> {
         replacements::apply(list, &reps).map_err(|e| format!("replacements: {}", e))?;
         Ok(())
     }
+}
+
+fn without_nulls(mut v: Value) -> Value {
+    yaml::strip_nulls(&mut v);
+    v
 }
 
 fn short(s: &str) -> String {

@@ -156,6 +156,8 @@ impl TransformerConfig {
         if v.is_null() {
             return Ok(TransformerConfig::default());
         }
+        let mut v = v;
+        super::yaml::strip_nulls(&mut v);
         serde_json::from_value(v).map_err(|e| e.to_string())
     }
 

@@ -21,6 +21,19 @@ pub enum Loaded {
     Json(Vec<jsonpatch::Op>),
 }
 
+/// Documents of kind `…List` stand for their items, as in resource files.
+pub fn expand_lists(docs: Vec<Value>) -> Vec<Value> {
+    let mut out = Vec::new();
+    for d in docs {
+        let is_list = d.get("kind").and_then(Value::as_str).map(|k| k.ends_with("List")).unwrap_or(false);
+        match d.get("items") {
+            Some(Value::Array(items)) if is_list => out.extend(expand_lists(items.clone())),
+            _ => out.push(d),
+        }
+    }
+    out
+}
+
 /// Parse patch text into strategic-merge documents or JSON 6902 operations.
 pub fn parse_patch(text: &str) -> Result<Loaded, String> {
     let text = text.trim();
@@ -34,7 +47,7 @@ pub fn parse_patch(text: &str) -> Result<Loaded, String> {
             return Ok(Loaded::Json(jsonpatch::parse_ops(&v).map_err(|e| format!("invalid JSON 6902 patch: {}", e))?));
         }
     }
-    let docs = yaml::parse_documents(text)?;
+    let docs = expand_lists(yaml::parse_documents(text)?);
     if docs.iter().any(|d| !d.is_object()) {
         return Err(
             "a patch must be a strategic merge patch (a mapping) or a JSON 6902 patch (a list)"

@@ -52,8 +52,26 @@ pub fn bind(list: &mut ResList, vars: &[Var]) -> Result<(), String> {
 }
 
 fn field_value(obj: &Value, path: &str) -> Option<Value> {
-    // `a.b[0].c` and `a.b.0.c` both work.
-    let norm = path.replace('[', ".").replace(']', "");
+    // `a.b[0].c` is `a.b.0.c`; `[name=x]` and `[a.b]` segments stay as they are.
+    let mut norm = String::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        let close = rest[open..].find(']').map(|c| open + c);
+        match close {
+            Some(c) if rest[open + 1..c].chars().all(|ch| ch.is_ascii_digit()) && c > open + 1 => {
+                norm.push_str(&rest[..open]);
+                norm.push('.');
+                norm.push_str(&rest[open + 1..c]);
+                rest = &rest[c + 1..];
+            }
+            Some(c) => {
+                norm.push_str(&rest[..=c]);
+                rest = &rest[c + 1..];
+            }
+            None => break,
+        }
+    }
+    norm.push_str(rest);
     super::replacements::lookup(obj, &norm)
 }
 
