@@ -203,7 +203,6 @@ fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String>
             .and_then(Value::as_str)
             .map(str::is_empty)
             .unwrap_or(true)
-            && d.pointer("/metadata/generateName").is_none()
         {
             return Err(format!("{}: a {} has no 'metadata.name'", origin, kind));
         }
@@ -530,6 +529,9 @@ impl<'a> Builder<'a> {
             };
             match patches::parse_patch(&text).map_err(|e| format!("patches: {}: {}", what, e))? {
                 Loaded::Smp(docs) => {
+                    if docs.len() > 1 && p.target.is_some() {
+                        return Err(format!("patches: {}: several strategic merge patches in one entry cannot share a target; give each its own entry", what));
+                    }
                     for d in docs {
                         match &p.target {
                             None => patches::smp_by_id(list, &d, opts),

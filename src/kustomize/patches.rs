@@ -37,22 +37,29 @@ pub fn expand_lists(docs: Vec<Value>) -> Vec<Value> {
 /// Parse patch text into strategic-merge documents or JSON 6902 operations.
 pub fn parse_patch(text: &str) -> Result<Loaded, String> {
     let text = text.trim();
+    const BOTH: &str = "the patch is empty, which reads as both a strategic merge patch and a JSON 6902 patch; give it content";
     if text.is_empty() {
-        return Err("empty patch".into());
+        return Err(BOTH.into());
     }
     // A list is a JSON 6902 patch, read as kustomize reads it (JSON, or
     // YAML with go-yaml v2 rules); anything else is strategic merge.
     if let Ok(v) = yaml::parse_lenient(text) {
-        if v.is_array() {
-            return Ok(Loaded::Json(jsonpatch::parse_ops(&v).map_err(|e| format!("invalid JSON 6902 patch: {}", e))?));
+        if let Value::Array(items) = &v {
+            if items.is_empty() {
+                return Err(BOTH.into());
+            }
+            return Ok(Loaded::Json(
+                jsonpatch::parse_ops(&v).map_err(|e| format!("invalid JSON 6902 patch: {}", e))?,
+            ));
         }
     }
     let docs = expand_lists(yaml::parse_documents(text)?);
-    if docs.iter().any(|d| !d.is_object()) {
-        return Err(
-            "a patch must be a strategic merge patch (a mapping) or a JSON 6902 patch (a list)"
-                .into(),
-        );
+    if docs.is_empty() {
+        return Err(BOTH.into());
+    }
+    // A strategic merge patch is an object: it needs a kind.
+    if docs.iter().any(|d| d.get("kind").and_then(Value::as_str).unwrap_or("").is_empty()) {
+        return Err("unable to parse the patch: not a strategic merge patch (an object with a kind) nor a JSON 6902 patch (a list of operations)".into());
     }
     Ok(Loaded::Smp(docs))
 }

@@ -20,17 +20,16 @@ pub fn split_dotted(path: &str) -> Vec<String> {
                 chars.next();
                 cur.push('.');
             }
+            // `[...]` is a segment of its own only at the start of one;
+            // elsewhere (`containers[1]`) it is part of the field name.
             '[' => {
-                if depth == 0 && !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
                 depth += 1;
                 cur.push(c);
             }
             ']' => {
                 depth -= 1;
                 cur.push(c);
-                if depth == 0 {
+                if depth == 0 && cur.starts_with('[') {
                     out.push(std::mem::take(&mut cur));
                 }
             }
@@ -43,18 +42,13 @@ pub fn split_dotted(path: &str) -> Vec<String> {
         }
     }
     if !cur.is_empty() {
+        // An unclosed `[` is read as part of nothing: `[k` names `k`.
+        if cur.starts_with('[') && !cur.ends_with(']') {
+            cur.remove(0);
+        }
         out.push(cur);
     }
-    // `[a.b]` without `=` is a plain key containing dots.
-    out.into_iter()
-        .map(|s| {
-            if s.starts_with('[') && s.ends_with(']') && !s.contains('=') {
-                s[1..s.len() - 1].to_string()
-            } else {
-                s
-            }
-        })
-        .collect()
+    out
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -90,7 +84,7 @@ fn matches<'a>(
             }
         } else if rest
             .first()
-            .map(|s| s.starts_with('[') || s.parse::<usize>().is_ok())
+            .map(|s| (s.starts_with('[') && s.contains('=')) || s.parse::<usize>().is_ok())
             .unwrap_or(false)
         {
             Value::Array(vec![])
@@ -98,7 +92,19 @@ fn matches<'a>(
             Value::Object(Map::new())
         }
     };
-    if let Some(inner) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+    let bracket = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']'));
+    // `[a.b]` names a key that contains dots; in a list it is an error.
+    if let Some(key) = bracket.filter(|b| !b.contains('=')) {
+        return match node {
+            Value::Array(_) => Err(format!(
+                "list path element '{}' must contain fieldName=fieldValue for element to match",
+                seg
+            )),
+            Value::Object(_) | Value::Null => matches(node, &std::iter::once(key.to_string()).chain(rest.iter().cloned()).collect::<Vec<_>>(), create, out),
+            _ => Ok(()),
+        };
+    }
+    if let Some(inner) = bracket {
         let (k, v) = inner.split_once('=').unwrap_or(("", inner));
         if node.is_null() && create.is_some() {
             *node = Value::Array(vec![]);
@@ -313,15 +319,19 @@ fn set_target(
     }
     match target {
         Value::String(_) => *target = Value::String(text),
+        // The target keeps its type, so the text must read as one.
         Value::Number(_) => {
             let t = typed(&text);
-            *target = if t.is_number() { t } else { Value::String(text) };
+            if !t.is_number() {
+                return Err(format!("cannot decode \"{}\" as a number for a numeric field", text));
+            }
+            *target = t;
         }
         Value::Bool(_) => {
             *target = match text.as_str() {
                 "true" | "True" | "TRUE" => Value::Bool(true),
                 "false" | "False" | "FALSE" => Value::Bool(false),
-                _ => Value::String(text),
+                _ => return Err(format!("cannot decode \"{}\" as a boolean for a boolean field", text)),
             };
         }
         // A null keeps its tag, so it stays null.
@@ -488,8 +498,9 @@ mod tests {
         );
         assert_eq!(
             split_dotted("metadata.annotations.[x.y/z]"),
-            vec!["metadata", "annotations", "x.y/z"]
+            vec!["metadata", "annotations", "[x.y/z]"]
         );
+        assert_eq!(split_dotted("spec.containers[1].image"), vec!["spec", "containers[1]", "image"]);
     }
 
     #[test]

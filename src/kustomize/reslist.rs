@@ -331,14 +331,30 @@ impl LabelSelector {
                     .filter(|x| !x.is_empty())
                     .collect())
             };
+            let bad = || format!("invalid label selector '{}'", s);
+            let key_ok = |k: &str| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+            };
+            let value_ok = |v: &str| v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            let pair = |k: &str, v: &str| -> Result<(String, String), String> {
+                let (k, v) = (k.trim(), v.trim());
+                if key_ok(k) && value_ok(v) {
+                    Ok((k.to_string(), v.to_string()))
+                } else {
+                    Err(bad())
+                }
+            };
             if let Some(k) = p.strip_prefix('!') {
                 reqs.push(Req::NotExists(k.trim().to_string()));
             } else if let Some((k, v)) = p.split_once("!=") {
-                reqs.push(Req::Ne(k.trim().into(), v.trim().into()));
+                let (k, v) = pair(k, v)?;
+                reqs.push(Req::Ne(k, v));
             } else if let Some((k, v)) = p.split_once("==") {
-                reqs.push(Req::Eq(k.trim().into(), v.trim().into()));
+                let (k, v) = pair(k, v)?;
+                reqs.push(Req::Eq(k, v));
             } else if let Some((k, v)) = p.split_once('=') {
-                reqs.push(Req::Eq(k.trim().into(), v.trim().into()));
+                let (k, v) = pair(k, v)?;
+                reqs.push(Req::Eq(k, v));
             } else if let Some(idx) = p.find(" notin ") {
                 reqs.push(Req::NotIn(p[..idx].trim().into(), set(&p[idx + 7..])?));
             } else if let Some(idx) = p.find(" in ") {

@@ -33,12 +33,9 @@ pub fn strip_nulls(v: &mut Value) {
 /// configurations, replacements, JSON patches): go-yaml v2 rules, repeated
 /// keys tolerated (last wins).
 pub fn parse_lenient(text: &str) -> Result<Value, String> {
+    // Like sigs.k8s.io/yaml, only the first document counts.
     let mut docs = super::yamlread::parse_yaml11(text)?;
-    match docs.len() {
-        0 => Ok(Value::Null),
-        1 => Ok(docs.remove(0)),
-        _ => Err("expected one YAML document, found several".to_string()),
-    }
+    Ok(if docs.is_empty() { Value::Null } else { docs.remove(0) })
 }
 
 const BEST_WIDTH: usize = 80;

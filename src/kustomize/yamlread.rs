@@ -54,6 +54,22 @@ pub fn parse_yaml11(text: &str) -> Result<Vec<Value>, String> {
 }
 
 fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
+    // The YAML reader kustomize uses refuses control characters.
+    for (n, line) in text.split('\n').enumerate() {
+        if let Some(c) = line.chars().find(|c| {
+            !(matches!(c, '\t' | '\r' | '\u{85}')
+                || (' '..='~').contains(c)
+                || ('\u{A0}'..='\u{D7FF}').contains(c)
+                || ('\u{E000}'..='\u{FFFD}').contains(c)
+                || *c >= '\u{10000}')
+        }) {
+            return Err(format!(
+                "control characters are not allowed (U+{:04X} on line {})",
+                c as u32,
+                n + 1
+            ));
+        }
+    }
     let mut r = Reader {
         events: Parser::new_from_str(text).peekable(),
         anchors: HashMap::new(),
@@ -133,6 +149,7 @@ impl<'a> Reader<'a> {
                     scalar11(&text, style, tag.as_deref())
                 } else {
                     scalar(&text, style, tag.as_deref(), place == Place::AnnotationValue)
+                        .map_err(|e| format!("{} at {}", e, loc(&span)))?
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -172,6 +189,14 @@ impl<'a> Reader<'a> {
                     let is_merge = matches!(&kev, Event::Scalar(t, _, _, None) if t == "<<");
                     let key = match self.node(kev, kspan, Place::Other)? {
                         Value::String(s) => s,
+                        // kustomize turns objects into JSON: keys must be strings.
+                        other if !self.yaml11 && !other.is_object() && !other.is_array() => {
+                            return Err(format!(
+                                "mapping key {} at {} is not a string; quote it",
+                                other,
+                                loc(&kspan)
+                            ))
+                        }
                         Value::Null => "null".to_string(),
                         Value::Bool(b) => b.to_string(),
                         Value::Number(n) => super::yaml::format_number(&n),
@@ -247,10 +272,23 @@ fn core_tag(tag: Option<&Tag>) -> Option<String> {
 }
 
 /// Resolve one scalar as go-yaml v3 does when decoding into `interface{}`.
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -> Value {
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -> Result<Value, String> {
     if raw_string {
-        return Value::String(text.to_string());
+        return Ok(Value::String(text.to_string()));
     }
+    if style == ScalarStyle::Plain
+        && tag.is_none()
+        && matches!(
+            text,
+            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN"
+        )
+    {
+        return Err(format!("{} is not a number JSON can hold; quote it to keep it as text", text));
+    }
+    Ok(scalar_value(text, style, tag))
+}
+
+fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     match core_tag(tag).as_deref() {
         Some("str") => return Value::String(text.to_string()),
         Some("binary") => {
