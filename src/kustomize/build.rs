@@ -263,7 +263,7 @@ impl<'a> Builder<'a> {
             )));
         }
         let mut k: Kustomization =
-            serde_json::from_value(without_nulls(v)).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+            from_value_at(without_nulls(v)).map_err(|e| Error(format!("{}: {}", fname, e)))?;
         k.fix();
         let kind = k.kind.clone().unwrap_or_default();
         if !kind.is_empty() && kind != KUSTOMIZATION_KIND && kind != COMPONENT_KIND {
@@ -616,9 +616,9 @@ impl<'a> Builder<'a> {
                 let v = yaml::parse_lenient(&text)
                     .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
                 let parsed: Vec<Replacement> = if v.is_array() {
-                    serde_json::from_value(without_nulls(v))
+                    from_value_at(without_nulls(v))
                 } else {
-                    serde_json::from_value::<Replacement>(without_nulls(v)).map(|x| vec![x])
+                    from_value_at::<Replacement>(without_nulls(v)).map(|x| vec![x])
                 }
                 .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
                 reps.extend(parsed);
@@ -632,6 +632,18 @@ impl<'a> Builder<'a> {
         replacements::apply(list, &reps).map_err(|e| format!("replacements: {}", e))?;
         Ok(())
     }
+}
+
+/// Deserialize, naming the field on failure (`configMapGenerator[0].options.annotations.x: …`).
+pub fn from_value_at<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        if path == "." {
+            e.into_inner().to_string()
+        } else {
+            format!("{}: {}", path, e.into_inner())
+        }
+    })
 }
 
 fn without_nulls(mut v: Value) -> Value {

@@ -158,7 +158,7 @@ impl TransformerConfig {
         }
         let mut v = v;
         super::yaml::strip_nulls(&mut v);
-        serde_json::from_value(v).map_err(|e| e.to_string())
+        super::build::from_value_at(v)
     }
 
     /// Union with another configuration (specs deduplicated by gvk and path,

@@ -454,6 +454,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                     continue;
                 }
                 let create = t.options.as_ref().map(|o| o.create).unwrap_or(false);
+                let (rkind, rname) = (r.kind().to_string(), r.name().to_string());
                 for p in &paths {
                     let parts = split_dotted(p);
                     let mut hits = Vec::new();
@@ -476,7 +477,9 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                         });
                     }
                     for h in hits {
-                        set_target(h, &value, t.options.as_ref())?;
+                        set_target(h, &value, t.options.as_ref()).map_err(|e| {
+                            format!("target field \"{}\" of {} '{}': {}", p, rkind, rname, e)
+                        })?;
                     }
                 }
             }

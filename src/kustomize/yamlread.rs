@@ -37,6 +37,8 @@ struct Reader<'a> {
     /// Length of the input, and whether it ends with a line break.
     len: usize,
     ends_with_newline: bool,
+    /// Keys from the document root to the node being read (for messages).
+    path: Vec<String>,
 }
 
 fn loc(span: &Span) -> String {
@@ -76,6 +78,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
         yaml11,
         len: text.chars().count(),
         ends_with_newline: text.ends_with('\n'),
+        path: Vec::new(),
     };
     let mut docs = Vec::new();
     loop {
@@ -149,7 +152,7 @@ impl<'a> Reader<'a> {
                     scalar11(&text, style, tag.as_deref())
                 } else {
                     scalar(&text, style, tag.as_deref(), place == Place::AnnotationValue)
-                        .map_err(|e| format!("{} at {}", e, loc(&span)))?
+                        .map_err(|e| format!("{}: {} (at {})", self.path.join("."), e, loc(&span)))?
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -211,7 +214,10 @@ impl<'a> Reader<'a> {
                     let Some((vev, vspan)) = self.next()? else {
                         return Err("unexpected end of YAML inside a mapping".into());
                     };
-                    let value = self.node(vev, vspan, child_place)?;
+                    self.path.push(key.clone());
+                    let value = self.node(vev, vspan, child_place);
+                    self.path.pop();
+                    let value = value?;
                     if is_merge {
                         merged.push(value);
                         continue;
@@ -284,6 +290,12 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -
         )
     {
         return Err(format!("{} is not a number JSON can hold; quote it to keep it as text", text));
+    }
+    // Characters the YAML reader behind kustomize refuses, even escaped.
+    if let Some(c) = text.chars().find(|c| {
+        *c == '\u{7F}' || (('\u{80}'..='\u{9F}').contains(c) && *c != '\u{85}') || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    }) {
+        return Err(format!("control character U+{:04X} is not allowed", c as u32));
     }
     Ok(scalar_value(text, style, tag))
 }
