@@ -48,7 +48,12 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     nameref::fix(&mut acc.list, &cfg).map_err(at)?;
     vars::resolve(&mut acc.list, &acc.vars, &cfg.var_reference).map_err(at)?;
     // Local configuration is visible to every level, and left out of the output.
-    let mut items: Vec<Resource> = acc.list.items.into_iter().filter(|r| !is_local_config(r)).collect();
+    let mut items: Vec<Resource> = acc
+        .list
+        .items
+        .into_iter()
+        .filter(|r| !is_local_config(r))
+        .collect();
     for r in items.iter_mut() {
         strip_build_annotations(r);
     }
@@ -102,7 +107,11 @@ fn strip_build_annotations(r: &mut Resource) {
 /// kustomize keeps an object marked `config.kubernetes.io/local-config`
 /// only when the value is exactly "false".
 fn is_local_config(r: &Resource) -> bool {
-    match r.obj.pointer("/metadata/annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
+    match r
+        .obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(LOCAL_CONFIG))
+    {
         None => false,
         Some(v) => v.as_str() != Some("false"),
     }

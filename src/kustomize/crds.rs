@@ -22,7 +22,10 @@ pub fn config_from_crds(text: &str) -> Result<TransformerConfig, String> {
         };
         for (name, def) in defs {
             // Either `{Schema: …}` wrappers or the schemas themselves.
-            let schema = def.get("Schema").or_else(|| def.get("schema")).unwrap_or(def);
+            let schema = def
+                .get("Schema")
+                .or_else(|| def.get("schema"))
+                .unwrap_or(def);
             let props = schema.get("properties").and_then(Value::as_object);
             let is_root = props
                 .map(|p| p.contains_key("kind") && p.contains_key("apiVersion"))

@@ -8,10 +8,10 @@
 
 use serde_json::Value;
 
+use super::jsonpatch;
 use super::reslist::{display_name, ResList};
 use super::resource::{Gvk, ResId, Resource};
 use super::smp::{strategic_merge, SmpOutcome};
-use super::jsonpatch;
 use super::types::{Patch, Selector};
 use super::yaml;
 
@@ -25,7 +25,11 @@ pub enum Loaded {
 pub fn expand_lists(docs: Vec<Value>) -> Vec<Value> {
     let mut out = Vec::new();
     for d in docs {
-        let is_list = d.get("kind").and_then(Value::as_str).map(|k| k.ends_with("List")).unwrap_or(false);
+        let is_list = d
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(|k| k.ends_with("List"))
+            .unwrap_or(false);
         match d.get("items") {
             Some(Value::Array(items)) if is_list => out.extend(expand_lists(items.clone())),
             _ => out.push(d),
@@ -58,7 +62,12 @@ pub fn parse_patch(text: &str) -> Result<Loaded, String> {
         return Err(BOTH.into());
     }
     // A strategic merge patch is an object: it needs a kind.
-    if docs.iter().any(|d| d.get("kind").and_then(Value::as_str).unwrap_or("").is_empty()) {
+    if docs.iter().any(|d| {
+        d.get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+    }) {
         return Err("unable to parse the patch: not a strategic merge patch (an object with a kind) nor a JSON 6902 patch (a list of operations)".into());
     }
     Ok(Loaded::Smp(docs))

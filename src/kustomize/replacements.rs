@@ -100,7 +100,14 @@ fn matches<'a>(
                 "list path element '{}' must contain fieldName=fieldValue for element to match",
                 seg
             )),
-            Value::Object(_) | Value::Null => matches(node, &std::iter::once(key.to_string()).chain(rest.iter().cloned()).collect::<Vec<_>>(), create, out),
+            Value::Object(_) | Value::Null => matches(
+                node,
+                &std::iter::once(key.to_string())
+                    .chain(rest.iter().cloned())
+                    .collect::<Vec<_>>(),
+                create,
+                out,
+            ),
             _ => Ok(()),
         };
     }
@@ -289,13 +296,24 @@ fn set_target(
 ) -> Result<(), String> {
     let created = target.as_str() == Some(CREATED);
     let value_is_scalar = !(value.is_object() || value.is_array());
-    let mut text = if value_is_scalar { scalar_text(value) } else { String::new() };
+    let mut text = if value_is_scalar {
+        scalar_text(value)
+    } else {
+        String::new()
+    };
     if let Some(o) = opts.filter(|o| !o.delimiter.is_empty()) {
         if target.is_object() || target.is_array() {
             return Err("delimiter option can only be used with scalar nodes".into());
         }
-        let cur = if created { String::new() } else { scalar_text(target) };
-        let mut parts: Vec<String> = cur.split(o.delimiter.as_str()).map(str::to_string).collect();
+        let cur = if created {
+            String::new()
+        } else {
+            scalar_text(target)
+        };
+        let mut parts: Vec<String> = cur
+            .split(o.delimiter.as_str())
+            .map(str::to_string)
+            .collect();
         if o.index < 0 {
             parts.insert(0, text);
         } else if o.index as usize >= parts.len() {
@@ -305,7 +323,11 @@ fn set_target(
         }
         text = parts.join(&o.delimiter);
         if created || target.is_string() || target.is_null() {
-            *target = if created { typed(&text) } else { Value::String(text) };
+            *target = if created {
+                typed(&text)
+            } else {
+                Value::String(text)
+            };
             return Ok(());
         }
     }
@@ -323,7 +345,10 @@ fn set_target(
         Value::Number(_) => {
             let t = typed(&text);
             if !t.is_number() {
-                return Err(format!("cannot decode \"{}\" as a number for a numeric field", text));
+                return Err(format!(
+                    "cannot decode \"{}\" as a number for a numeric field",
+                    text
+                ));
             }
             *target = t;
         }
@@ -331,7 +356,12 @@ fn set_target(
             *target = match text.as_str() {
                 "true" | "True" | "TRUE" => Value::Bool(true),
                 "false" | "False" | "FALSE" => Value::Bool(false),
-                _ => return Err(format!("cannot decode \"{}\" as a boolean for a boolean field", text)),
+                _ => {
+                    return Err(format!(
+                        "cannot decode \"{}\" as a boolean for a boolean field",
+                        text
+                    ))
+                }
             };
         }
         // A null keeps its tag, so it stays null.
@@ -457,6 +487,12 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                 let (rkind, rname) = (r.kind().to_string(), r.name().to_string());
                 for p in &paths {
                     let parts = split_dotted(p);
+                    if parts.is_empty() {
+                        return Err(format!(
+                            "an empty field path in the targets of {} '{}'",
+                            rkind, rname
+                        ));
+                    }
                     let mut hits = Vec::new();
                     matches(
                         &mut r.obj,
@@ -503,7 +539,10 @@ mod tests {
             split_dotted("metadata.annotations.[x.y/z]"),
             vec!["metadata", "annotations", "[x.y/z]"]
         );
-        assert_eq!(split_dotted("spec.containers[1].image"), vec!["spec", "containers[1]", "image"]);
+        assert_eq!(
+            split_dotted("spec.containers[1].image"),
+            vec!["spec", "containers[1]", "image"]
+        );
     }
 
     #[test]

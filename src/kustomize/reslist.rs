@@ -333,9 +333,14 @@ impl LabelSelector {
             };
             let bad = || format!("invalid label selector '{}'", s);
             let key_ok = |k: &str| {
-                !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+                !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
             };
-            let value_ok = |v: &str| v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            let value_ok = |v: &str| {
+                v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            };
             let pair = |k: &str, v: &str| -> Result<(String, String), String> {
                 let (k, v) = (k.trim(), v.trim());
                 if key_ok(k) && value_ok(v) {

@@ -47,7 +47,11 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
         let specs = if core_v1 {
             &specs
         } else {
-            specs_here = specs.iter().filter(|fs| fs.path != "metadata/name").cloned().collect();
+            specs_here = specs
+                .iter()
+                .filter(|fs| fs.path != "metadata/name")
+                .cloned()
+                .collect();
             &specs_here
         };
         apply_specs(&mut r.obj, &gvk, specs, Create::Scalar, &mut |n| {
@@ -157,6 +161,16 @@ pub fn set_entries(
 ) -> Result<(), String> {
     if entries.is_empty() {
         return Ok(());
+    }
+    // Keys are written as plain YAML: one that reads back as a number, a
+    // boolean or null cannot be a JSON key.
+    for k in entries.keys() {
+        if !super::yamlread::plain_reads_as_string(k) {
+            return Err(format!(
+                "key '{}' would be read back as a non-string; choose another key",
+                k
+            ));
+        }
     }
     for r in list.items.iter_mut() {
         let gvk = r.gvk();

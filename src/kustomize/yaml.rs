@@ -35,7 +35,11 @@ pub fn strip_nulls(v: &mut Value) {
 pub fn parse_lenient(text: &str) -> Result<Value, String> {
     // Like sigs.k8s.io/yaml, only the first document counts.
     let mut docs = super::yamlread::parse_yaml11(text)?;
-    Ok(if docs.is_empty() { Value::Null } else { docs.remove(0) })
+    Ok(if docs.is_empty() {
+        Value::Null
+    } else {
+        docs.remove(0)
+    })
 }
 
 const BEST_WIDTH: usize = 80;
@@ -302,7 +306,10 @@ fn integral_float_digits(f: f64) -> String {
 pub fn json_float_roundtrip(v: &mut Value) {
     match v {
         Value::Number(n) => {
-            let big = n.as_i64().map(|i| i.unsigned_abs() > (1u64 << 53)).unwrap_or(false)
+            let big = n
+                .as_i64()
+                .map(|i| i.unsigned_abs() > (1u64 << 53))
+                .unwrap_or(false)
                 || n.as_u64().map(|u| u > (1u64 << 53)).unwrap_or(false);
             if big {
                 let f = n.as_f64().unwrap_or(0.0);
@@ -365,9 +372,7 @@ fn resolves_non_string(s: &str) -> bool {
         "" | "~" | "null" | "Null" | "NULL" | "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N"
         | "no" | "No" | "NO" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE" | "on"
         | "On" | "ON" | "off" | "Off" | "OFF" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf"
-        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" => {
-            return true
-        }
+        | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" => return true,
         _ => {}
     }
     let first = s.as_bytes()[0];
@@ -750,12 +755,7 @@ fn write_double(out: &mut String, s: &str, ind: usize, col: &mut usize, allow_br
     let mut after_bom = false;
     for i in 0..n {
         let c = chars[i];
-        if after_bom
-            || !is_printable(c)
-            || c == '\u{FEFF}'
-            || is_break(c)
-            || c == '"'
-            || c == '\\'
+        if after_bom || !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\'
         {
             after_bom |= i == 0 && c == '\u{FEFF}';
             let esc: String = match c {
@@ -844,9 +844,14 @@ mod tests {
     fn sorts_keys_like_go_yaml() {
         // Checked against kubectl kustomize: non-letters before letters,
         // digit runs compared as numbers.
-        let mut v = vec!["b", "a10", "a9", "A", "_x", "1", "Z", "[", "a-1", "a1", "a01", "a001"];
+        let mut v = vec![
+            "b", "a10", "a9", "A", "_x", "1", "Z", "[", "a-1", "a1", "a01", "a001",
+        ];
         v.sort_by(|a, b| key_less(a, b));
-        assert_eq!(v, vec!["[", "_x", "1", "A", "Z", "a-1", "a1", "a01", "a001", "a9", "a10", "b"]);
+        assert_eq!(
+            v,
+            vec!["[", "_x", "1", "A", "Z", "a-1", "a1", "a01", "a001", "a9", "a10", "b"]
+        );
     }
 
     #[test]

@@ -28,6 +28,7 @@ enum Place {
 }
 
 struct Reader<'a> {
+    src: &'a str,
     events: Events<'a>,
     anchors: HashMap<usize, Value>,
     /// go-yaml v2 rules (YAML 1.1: `yes`/`on`/`y` are booleans, keys become
@@ -72,7 +73,19 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
             ));
         }
     }
+    if !yaml11 {
+        if let Some(line) = text
+            .lines()
+            .find(|l| l.starts_with("%YAML") || l.starts_with("%TAG"))
+        {
+            return Err(format!(
+                "directive '{}' is not supported; remove it",
+                line.trim()
+            ));
+        }
+    }
     let mut r = Reader {
+        src: text,
         events: Parser::new_from_str(text).peekable(),
         anchors: HashMap::new(),
         yaml11,
@@ -107,12 +120,89 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
 }
 
 impl<'a> Reader<'a> {
+    /// The name of an alias (`*name`) near a marker.
+    fn alias_at(&self, m: &granit_parser::Marker) -> Option<String> {
+        let line = self.src.lines().nth(m.line().checked_sub(1)?)?;
+        let star = line.find('*')?;
+        let name: String = line[star + 1..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !",]}".contains(*c))
+            .collect();
+        (!name.is_empty()).then_some(name)
+    }
+
+    /// The source text of a span.
+    fn raw(&self, span: &Span) -> Option<&'a str> {
+        let (a, b) = (span.start.byte_offset()?, span.end.byte_offset()?);
+        self.src.get(a..b)
+    }
+
+    /// Escapes go-yaml does not know: `\/` and UTF-16 surrogate halves.
+    fn check_escapes(&self, span: &Span) -> Result<(), String> {
+        let Some(raw) = self.raw(span) else {
+            return Ok(());
+        };
+        if !raw.contains('\\') {
+            return Ok(());
+        }
+        let b = raw.as_bytes();
+        let mut i = 0;
+        while i + 1 < b.len() {
+            if b[i] == b'\\' {
+                match b[i + 1] {
+                    b'/' => {
+                        return Err(format!(
+                            "{}: found unknown escape character '\\/' (at {}); write '/' instead",
+                            self.path.join("."),
+                            loc(span)
+                        ))
+                    }
+                    b'u' if raw
+                        .get(i + 2..i + 6)
+                        .and_then(|h| u32::from_str_radix(h, 16).ok())
+                        .map(|c| (0xD800..0xE000).contains(&c))
+                        .unwrap_or(false) =>
+                    {
+                        return Err(format!(
+                            "{}: found invalid Unicode character escape code '{}' (at {})",
+                            self.path.join("."),
+                            &raw[i..i + 6],
+                            loc(span)
+                        ))
+                    }
+                    _ => {}
+                }
+                i += 2;
+            } else {
+                i += 1;
+            }
+        }
+        Ok(())
+    }
+
     fn next(&mut self) -> Result<Option<(Event<'a>, Span)>, String> {
         loop {
             match self.events.next() {
                 None => return Ok(None),
                 Some(Err(e)) => {
-                    return Err(format!("{} at line {} column {}", e.info(), e.marker().line(), e.marker().col() + 1))
+                    let mut msg = format!(
+                        "{} at line {} column {}",
+                        e.info(),
+                        e.marker().line(),
+                        e.marker().col() + 1
+                    );
+                    // Name the alias (never quote other source text: it may be a secret).
+                    if msg.contains("unknown anchor") {
+                        if let Some(name) = self.alias_at(e.marker()) {
+                            msg = format!(
+                                "unknown anchor in alias '*{}' at line {} column {}",
+                                name,
+                                e.marker().line(),
+                                e.marker().col() + 1
+                            );
+                        }
+                    }
+                    return Err(msg);
                 }
                 Some(Ok(x)) if is_structural(&x.0) => return Ok(Some(x)),
                 // Comments and anchor metadata carry no data.
@@ -124,7 +214,9 @@ impl<'a> Reader<'a> {
     fn peek_is_document_end(&mut self) -> Result<bool, String> {
         loop {
             match self.events.peek() {
-                Some(Ok((Event::DocumentEnd, _))) | Some(Ok((Event::StreamEnd, _))) | None => return Ok(true),
+                Some(Ok((Event::DocumentEnd, _))) | Some(Ok((Event::StreamEnd, _))) | None => {
+                    return Ok(true)
+                }
                 Some(Ok((ev, _))) if !is_structural(ev) => {
                     self.events.next();
                 }
@@ -140,6 +232,18 @@ impl<'a> Reader<'a> {
     fn node(&mut self, ev: Event<'a>, span: Span, place: Place) -> Result<Value, String> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
+                if style == ScalarStyle::DoubleQuoted && !self.yaml11 {
+                    self.check_escapes(&span)?;
+                }
+                if matches!(style, ScalarStyle::Literal | ScalarStyle::Folded)
+                    && text.starts_with('\t')
+                {
+                    return Err(format!(
+                        "{}: found a tab character where an indentation space is expected (at {}); indent block text with spaces",
+                        self.path.join("."),
+                        loc(&span)
+                    ));
+                }
                 // A block scalar that ends the input without a final line
                 // break has none (the parser adds one).
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
@@ -151,17 +255,26 @@ impl<'a> Reader<'a> {
                 let v = if self.yaml11 {
                     scalar11(&text, style, tag.as_deref())
                 } else {
-                    scalar(&text, style, tag.as_deref(), place == Place::AnnotationValue)
-                        .map_err(|e| format!("{}: {} (at {})", self.path.join("."), e, loc(&span)))?
+                    scalar(
+                        &text,
+                        style,
+                        tag.as_deref(),
+                        place == Place::AnnotationValue,
+                    )
+                    .map_err(|e| format!("{}: {} (at {})", self.path.join("."), e, loc(&span)))?
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
                 Ok(v)
             }
-            Event::Alias(id) => {
-                self.anchors.get(&id).cloned().ok_or_else(|| format!("unknown alias at {}", loc(&span)))
-            }
+            Event::Alias(id) => self.anchors.get(&id).cloned().ok_or_else(|| {
+                format!(
+                    "unknown alias {} at {}",
+                    self.raw(&span).unwrap_or("*"),
+                    loc(&span)
+                )
+            }),
             Event::SequenceStart(_, anchor, _) => {
                 let mut items = Vec::new();
                 loop {
@@ -203,7 +316,9 @@ impl<'a> Reader<'a> {
                         Value::Null => "null".to_string(),
                         Value::Bool(b) => b.to_string(),
                         Value::Number(n) => super::yaml::format_number(&n),
-                        _ => return Err(format!("a mapping key at {} is not a scalar", loc(&kspan))),
+                        _ => {
+                            return Err(format!("a mapping key at {} is not a scalar", loc(&kspan)))
+                        }
                     };
                     let child_place = match (place, key.as_str()) {
                         (Place::Root, "metadata") => Place::RootMetadata,
@@ -223,7 +338,11 @@ impl<'a> Reader<'a> {
                         continue;
                     }
                     if m.contains_key(&key) && !self.yaml11 {
-                        return Err(format!("mapping key \"{}\" already defined (at {})", key, loc(&kspan)));
+                        return Err(format!(
+                            "mapping key \"{}\" already defined (at {})",
+                            key,
+                            loc(&kspan)
+                        ));
                     }
                     m.insert(key, value);
                 }
@@ -278,7 +397,12 @@ fn core_tag(tag: Option<&Tag>) -> Option<String> {
 }
 
 /// Resolve one scalar as go-yaml v3 does when decoding into `interface{}`.
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -> Result<Value, String> {
+fn scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    raw_string: bool,
+) -> Result<Value, String> {
     if raw_string {
         return Ok(Value::String(text.to_string()));
     }
@@ -286,16 +410,35 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, raw_string: bool) -
         && tag.is_none()
         && matches!(
             text,
-            ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN"
+            ".inf"
+                | ".Inf"
+                | ".INF"
+                | "+.inf"
+                | "+.Inf"
+                | "+.INF"
+                | "-.inf"
+                | "-.Inf"
+                | "-.INF"
+                | ".nan"
+                | ".NaN"
+                | ".NAN"
         )
     {
-        return Err(format!("{} is not a number JSON can hold; quote it to keep it as text", text));
+        return Err(format!(
+            "{} is not a number JSON can hold; quote it to keep it as text",
+            text
+        ));
     }
     // Characters the YAML reader behind kustomize refuses, even escaped.
     if let Some(c) = text.chars().find(|c| {
-        *c == '\u{7F}' || (('\u{80}'..='\u{9F}').contains(c) && *c != '\u{85}') || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+        *c == '\u{7F}'
+            || (('\u{80}'..='\u{9F}').contains(c) && *c != '\u{85}')
+            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
     }) {
-        return Err(format!("control character U+{:04X} is not allowed", c as u32));
+        return Err(format!(
+            "control character U+{:04X} is not allowed",
+            c as u32
+        ));
     }
     Ok(scalar_value(text, style, tag))
 }
@@ -322,7 +465,9 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
                 _ => Value::String(text.to_string()),
             }
         }
-        Some("int") | Some("float") | Some("timestamp") => return resolve_plain(text).unwrap_or(Value::String(text.to_string())),
+        Some("int") | Some("float") | Some("timestamp") => {
+            return resolve_plain(text).unwrap_or(Value::String(text.to_string()))
+        }
         _ => {}
     }
     // Quoted and block scalars, and plain ones with an application tag, are strings.
@@ -346,6 +491,11 @@ fn scalar11(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         return Value::String(text.to_string());
     }
     resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// Does this text, written as a plain scalar, read back as a string?
+pub fn plain_reads_as_string(text: &str) -> bool {
+    !text.is_empty() && resolve_plain(text).map(|v| v.is_string()).unwrap_or(true)
 }
 
 fn resolve_plain(text: &str) -> Option<Value> {
@@ -386,17 +536,18 @@ fn go_parse_int(s: &str) -> Option<Number> {
     if body.is_empty() {
         return None;
     }
-    let (digits, radix) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (h, 16)
-    } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (b, 2)
-    } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-        (o, 8)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (&body[1..], 8)
-    } else {
-        (body, 10)
-    };
+    let (digits, radix) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (h, 16)
+        } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (b, 2)
+        } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
+            (o, 8)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (&body[1..], 8)
+        } else {
+            (body, 10)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
@@ -521,11 +672,33 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
         return None;
     }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(month - 1) as usize];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][(month - 1) as usize];
     if day < 1 || day > days {
         return None;
     }
-    let mut t = Timestamp { year, month, day, hour: 0, min: 0, sec: 0, frac: String::new(), offset: None };
+    let mut t = Timestamp {
+        year,
+        month,
+        day,
+        hour: 0,
+        min: 0,
+        sec: 0,
+        frac: String::new(),
+        offset: None,
+    };
     if i == b.len() {
         return Some(t);
     }
@@ -609,7 +782,10 @@ mod tests {
     #[test]
     fn top_level_annotations_keep_source_text() {
         let v = one("metadata:\n  annotations:\n    port: 8080\n    r: 0.50\n    t: ~\n  labels:\n    n: 5\nspec:\n  metadata:\n    annotations:\n      x: 5\n");
-        assert_eq!(v["metadata"]["annotations"], json!({"port": "8080", "r": "0.50", "t": "~"}));
+        assert_eq!(
+            v["metadata"]["annotations"],
+            json!({"port": "8080", "r": "0.50", "t": "~"})
+        );
         assert_eq!(v["metadata"]["labels"]["n"], json!(5));
         assert_eq!(v["spec"]["metadata"]["annotations"]["x"], json!(5));
     }
@@ -617,8 +793,14 @@ mod tests {
     #[test]
     fn timestamps_in_rfc3339() {
         let t = |s: &str| parse_timestamp(s).map(|t| t.rfc3339());
-        assert_eq!(t("2001-12-14T21:59:43.10-05:00").as_deref(), Some("2001-12-14T21:59:43.1-05:00"));
-        assert_eq!(t("2001-12-14t21:59:43.000000001+00:00").as_deref(), Some("2001-12-14T21:59:43.000000001Z"));
+        assert_eq!(
+            t("2001-12-14T21:59:43.10-05:00").as_deref(),
+            Some("2001-12-14T21:59:43.1-05:00")
+        );
+        assert_eq!(
+            t("2001-12-14t21:59:43.000000001+00:00").as_deref(),
+            Some("2001-12-14T21:59:43.000000001Z")
+        );
         assert_eq!(t("2002-1-1").as_deref(), Some("2002-01-01T00:00:00Z"));
         assert_eq!(t("2024-02-30"), None.map(|x: String| x));
         assert_eq!(t("2001-12-14T21:59:43"), None.map(|x: String| x));
