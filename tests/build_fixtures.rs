@@ -44,6 +44,17 @@ fn name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Cases listed in `tests/fixtures/known-differences.txt`.
+fn known_differences() -> Vec<String> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/known-differences.txt");
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
 #[test]
 fn builds_match_kubectl_kustomize() {
     let cases = fixtures("build");
@@ -53,9 +64,24 @@ fn builds_match_kubectl_kustomize() {
         cases.len()
     );
     let live = kubectl();
+    let known = known_differences();
     let mut failures = Vec::new();
+    let mut still_known = 0;
     for dir in &cases {
         let expected = std::fs::read_to_string(dir.join("expected.yaml")).unwrap_or_default();
+        if known.contains(&name(dir)) {
+            let got =
+                kustomize::build(&DiskFs, dir).map(|items| kustomize::render(&items, Format::Yaml));
+            if got.as_deref().ok() == Some(expected.as_str()) {
+                failures.push(format!(
+                    "{}: now matches kubectl; remove it from known-differences.txt",
+                    name(dir)
+                ));
+            } else {
+                still_known += 1;
+            }
+            continue;
+        }
         if let Some(k) = live {
             let out = Command::new(k)
                 .arg("kustomize")
@@ -94,13 +120,14 @@ fn builds_match_kubectl_kustomize() {
         }
     }
     println!(
-        "{} build fixtures checked{}",
+        "{} build fixtures checked{}, {} known differences",
         cases.len(),
         if live.is_some() {
             " (live against kubectl)"
         } else {
             ""
-        }
+        },
+        still_known
     );
     assert!(
         failures.is_empty(),
