@@ -56,8 +56,9 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
             let path = spec.path_parts();
             let is_role_ref = spec.path.ends_with("roleRef/name");
             for ri in 0..list.items.len() {
-                let org = list.items[ri].org_id();
-                if !spec.matches(&org.gvk) {
+                let s = &snaps[ri];
+                let org_gvk = &s.prev.first().unwrap_or(&s.cur).gvk;
+                if !spec.matches(org_gvk) {
                     continue;
                 }
                 let pool = std::cell::OnceCell::new();

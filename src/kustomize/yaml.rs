@@ -75,6 +75,18 @@ pub fn to_yaml_stream<'a>(objs: impl IntoIterator<Item = &'a Value>) -> String {
 /// sorts before a letter, and runs of digits compare as numbers.
 pub fn key_less(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
+    // Fast path: ASCII keys that differ first at two letters, or where one
+    // is a prefix of the other, compare like bytes.
+    if a.is_ascii() && b.is_ascii() {
+        let (x, y) = (a.as_bytes(), b.as_bytes());
+        match x.iter().zip(y).position(|(p, q)| p != q) {
+            None => return x.len().cmp(&y.len()),
+            Some(i) if x[i].is_ascii_alphabetic() && y[i].is_ascii_alphabetic() => {
+                return x[i].cmp(&y[i])
+            }
+            Some(_) => {}
+        }
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
     let n = ar.len().min(br.len());
@@ -639,6 +651,17 @@ fn analyze(s: &str) -> Analysis {
 }
 
 fn string_style(s: &str, simple_key: bool) -> Style {
+    // Fast path: short words of letters, digits and `-_./` that start with a
+    // letter and read back as strings are always plain.
+    if !s.is_empty()
+        && s.len() <= 64
+        && s.as_bytes()[0].is_ascii_alphabetic()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./".contains(&c))
+        && !resolves_non_string(s)
+    {
+        return Style::Plain;
+    }
     let requested = if s.contains('\n') && !simple_key {
         Style::Literal
     } else if resolves_non_string(s) {
