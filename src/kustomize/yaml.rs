@@ -304,7 +304,7 @@ fn integral_float_digits(f: f64) -> String {
     let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
     let zeros = (exp + 1 - digits.len() as i64).max(0) as usize;
     let mut s = String::new();
-    if neg && digits.trim_start_matches('0') != "" {
+    if neg && !digits.trim_start_matches('0').is_empty() {
         s.push('-');
     }
     let body = format!("{}{}", digits, "0".repeat(zeros));

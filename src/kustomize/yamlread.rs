@@ -94,8 +94,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
         path: Vec::new(),
     };
     let mut docs = Vec::new();
-    loop {
-        let Some((ev, span)) = r.next()? else { break };
+    while let Some((ev, span)) = r.next()? {
         match ev {
             Event::StreamStart | Event::DocumentEnd => {}
             Event::StreamEnd => break,
