@@ -230,22 +230,14 @@ pub fn json_selected(
 }
 
 fn check_unique(list: &ResList) -> Result<(), String> {
-    let mut seen = std::collections::HashSet::new();
-    for r in &list.items {
-        let id = r.cur_id();
-        if !seen.insert((
-            id.gvk.clone(),
-            id.name.clone(),
-            id.effective_namespace().to_string(),
-        )) {
-            return Err(format!(
-                "patch produced a duplicate id: {} {}",
-                id.gvk.kind,
-                display_name(&id)
-            ));
-        }
+    match list.duplicate_id() {
+        Some(id) => Err(format!(
+            "patch produced a duplicate id: {} {}",
+            id.gvk.kind,
+            display_name(&id)
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Options of a `patches` entry.

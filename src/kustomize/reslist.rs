@@ -54,6 +54,22 @@ impl ResList {
         Ok(())
     }
 
+    /// The first id shared by two objects, if any.
+    pub fn duplicate_id(&self) -> Option<ResId> {
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.items {
+            let id = r.cur_id();
+            if !seen.insert((
+                id.gvk.clone(),
+                id.name.clone(),
+                id.effective_namespace().to_string(),
+            )) {
+                return Some(id);
+            }
+        }
+        None
+    }
+
     /// Indices of objects any of whose ids (previous or current) match.
     pub fn matching_any_id(&self, pred: impl Fn(&ResId) -> bool) -> Vec<usize> {
         self.items

@@ -73,21 +73,11 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
             }
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for r in &list.items {
-        let id = r.cur_id();
-        if !seen.insert((
-            id.gvk.clone(),
-            id.name.clone(),
-            id.effective_namespace().to_string(),
-        )) {
-            return Err(format!(
-                "namespace transformation produces ID conflict: two {} objects named '{}' in namespace '{}'",
-                id.gvk.kind,
-                id.name,
-                ns
-            ));
-        }
+    if let Some(id) = list.duplicate_id() {
+        return Err(format!(
+            "namespace transformation produces ID conflict: two {} objects named '{}' in namespace '{}'",
+            id.gvk.kind, id.name, ns
+        ));
     }
     Ok(())
 }

@@ -392,78 +392,14 @@ fn resolves_non_string(s: &str) -> bool {
         return false;
     }
     let plain: String = s.chars().filter(|c| *c != '_').collect();
-    if is_go_int(&plain) || is_yaml_float(&plain) || is_timestamp(s) {
+    if super::yamlread::go_parse_int(&plain).is_some()
+        || super::yamlread::is_yaml_float(&plain)
+        || is_timestamp(s)
+    {
         return true;
     }
     // Base-60 floats like 1:20 are quoted too.
     is_base60_float(s)
-}
-
-fn is_go_int(s: &str) -> bool {
-    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if body.is_empty() {
-        return false;
-    }
-    let (digits, radix) =
-        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-            (h, 16)
-        } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-            (b, 2)
-        } else if let Some(o) = body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")) {
-            (o, 8)
-        } else if body.len() > 1 && body.starts_with('0') {
-            (&body[1..], 8)
-        } else {
-            (body, 10)
-        };
-    !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix))
-}
-
-fn is_yaml_float(s: &str) -> bool {
-    // ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let start = i;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let d = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == d {
-            return false;
-        }
-    } else {
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-        if i < b.len() && b[i] == b'.' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-        }
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        let d = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == d {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 fn is_base60_float(s: &str) -> bool {

@@ -526,7 +526,7 @@ fn resolve_plain(text: &str) -> Option<Value> {
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`, then `ParseUint`.
-fn go_parse_int(s: &str) -> Option<Number> {
+pub fn go_parse_int(s: &str) -> Option<Number> {
     let (neg, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
