@@ -40,6 +40,8 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     let mut b = Builder {
         fs,
         stack: Vec::new(),
+        meta: BuildMeta::default(),
+        origin_dir: PathBuf::new(),
     };
     let (mut acc, kust) = b.accumulate(&dir, None, false)?;
     let at = |e: String| Error(format!("{}: {}", display(&dir), e));
@@ -56,6 +58,7 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
         .collect();
     for r in items.iter_mut() {
         strip_build_annotations(r);
+        add_build_metadata(r, b.meta);
     }
     order::sort(&mut items, kust.sort_options.as_ref());
     Ok(items)
@@ -104,6 +107,72 @@ fn strip_build_annotations(r: &mut Resource) {
     }
 }
 
+/// What `buildMetadata` asks to record on every object.
+fn add_build_metadata(r: &mut Resource, meta: BuildMeta) {
+    let mut notes: Vec<(&str, String)> = Vec::new();
+    if meta.origins {
+        if let Some(o) = &r.origin_note {
+            notes.push(("config.kubernetes.io/origin", o.clone()));
+        }
+    }
+    if meta.transformations && !r.transformations.is_empty() {
+        let list: String = r
+            .transformations
+            .iter()
+            .map(|t| {
+                let mut lines = t.lines();
+                let first = lines.next().unwrap_or("");
+                let mut s = format!("- {}\n", first);
+                for l in lines {
+                    s.push_str("  ");
+                    s.push_str(l);
+                    s.push('\n');
+                }
+                s
+            })
+            .collect();
+        notes.push(("alpha.config.kubernetes.io/transformations", list));
+    }
+    if notes.is_empty() && !meta.managed_by {
+        return;
+    }
+    let md = super::resource::ensure_object(&mut r.obj)
+        .entry("metadata".to_string())
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Value::Object(md) = md else { return };
+    if !notes.is_empty() {
+        let ann = md
+            .entry("annotations".to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(a) = ann {
+            for (k, v) in notes {
+                a.insert(k.to_string(), Value::String(v));
+            }
+        }
+    }
+    if meta.managed_by {
+        let labels = md
+            .entry("labels".to_string())
+            .or_insert_with(|| Value::Object(Default::default()));
+        if let Value::Object(l) = labels {
+            l.insert(
+                "app.kubernetes.io/managed-by".to_string(),
+                Value::String(MANAGED_BY.to_string()),
+            );
+        }
+    }
+}
+
+fn file_of(fname: &str) -> PathBuf {
+    PathBuf::from(fname)
+}
+
+fn kfile_name(file: &Path) -> String {
+    file.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// kustomize keeps an object marked `config.kubernetes.io/local-config`
 /// only when the value is exactly "false".
 fn is_local_config(r: &Resource) -> bool {
@@ -133,6 +202,75 @@ struct Builder<'a> {
     fs: &'a dyn FileSystem,
     /// Kustomization roots being built, outermost first (cycle detection).
     stack: Vec<PathBuf>,
+    /// The top level's `buildMetadata` (kustomize applies it to every level).
+    meta: BuildMeta,
+    /// Path of the level being built, relative to the top (for origins).
+    origin_dir: PathBuf,
+}
+
+#[derive(Default, Clone, Copy)]
+struct BuildMeta {
+    origins: bool,
+    transformations: bool,
+    managed_by: bool,
+}
+
+impl BuildMeta {
+    fn any(&self) -> bool {
+        self.origins || self.transformations || self.managed_by
+    }
+}
+
+/// Value of the label `buildMetadata: [managedByLabel]` adds (as kubectl's
+/// bundled kustomize writes it).
+const MANAGED_BY: &str = "kustomize-(devel)";
+
+fn origin_path(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+fn configured(dir: &Path, kfile: &str, kind: &str) -> String {
+    format!(
+        "configuredIn: {}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {}\n",
+        origin_path(&clean(&dir.join(kfile))),
+        kind
+    )
+}
+
+/// The builtin transformers a kustomization configures, in the order they run.
+fn transformer_kinds(k: &Kustomization) -> Vec<&'static str> {
+    let mut v = Vec::new();
+    if !k.patches_strategic_merge.is_empty() {
+        v.push("PatchStrategicMergeTransformer");
+    }
+    v.extend(k.patches.iter().map(|_| "PatchTransformer"));
+    if !k.namespace.is_empty() {
+        v.push("NamespaceTransformer");
+    }
+    if !k.name_prefix.is_empty() {
+        v.push("PrefixTransformer");
+    }
+    if !k.name_suffix.is_empty() {
+        v.push("SuffixTransformer");
+    }
+    if !k.labels.is_empty() || !k.common_labels.is_empty() {
+        v.extend(k.labels.iter().map(|_| "LabelTransformer"));
+        v.push("LabelTransformer");
+    }
+    if !k.common_annotations.is_empty() {
+        v.push("AnnotationsTransformer");
+    }
+    v.extend(
+        k.patches_json6902
+            .iter()
+            .map(|_| "PatchJson6902Transformer"),
+    );
+    v.extend(k.replicas.iter().map(|_| "ReplicaCountTransformer"));
+    v.extend(k.images.iter().map(|_| "ImageTagTransformer"));
+    if !k.replacements.is_empty() {
+        v.push("ReplacementTransformer");
+    }
+    v
 }
 
 /// Files read relative to one kustomization root, which they may not leave.
@@ -332,6 +470,14 @@ impl<'a> Builder<'a> {
     ) -> Result<(Acc, Kustomization), Error> {
         let (k, file) = self.load_kustomization(dir)?;
         let fname = display(&file);
+        if self.stack.is_empty() {
+            let has = |o: &str| k.build_metadata.iter().any(|x| x == o);
+            self.meta = BuildMeta {
+                origins: has("originAnnotations"),
+                transformations: has("transformerAnnotations"),
+                managed_by: has("managedByLabel"),
+            };
+        }
         if component && !k.is_component() {
             return Err(Error(format!(
                 "{}: expected kind 'Component' for a path listed under components",
@@ -382,8 +528,20 @@ impl<'a> Builder<'a> {
             } else {
                 "configMapGenerator"
             };
-            let r = generators::generate(args, secret, global, &ldr, fname)
+            let mut r = generators::generate(args, secret, global, &ldr, fname)
                 .map_err(|e| at(format!("{}: {}", what, e)))?;
+            if self.meta.any() {
+                let kind = if secret {
+                    "SecretGenerator"
+                } else {
+                    "ConfigMapGenerator"
+                };
+                r.origin_note = Some(configured(
+                    &self.origin_dir,
+                    &kfile_name(&file_of(fname)),
+                    kind,
+                ));
+            }
             acc.list
                 .absorb(r)
                 .map_err(|e| at(format!("{}: {}", what, e)))?;
@@ -397,7 +555,11 @@ impl<'a> Builder<'a> {
             self.check_cycle(&sub)
                 .map_err(|e| at(format!("components: '{}': {}", entry, e)))?;
             let taken = std::mem::take(&mut acc);
-            let (sub_acc, _) = self.accumulate(&sub, Some(taken), true)?;
+            let saved = self.origin_dir.clone();
+            self.origin_dir = clean(&saved.join(entry));
+            let res = self.accumulate(&sub, Some(taken), true);
+            self.origin_dir = saved;
+            let (sub_acc, _) = res?;
             acc = sub_acc;
         }
 
@@ -418,6 +580,19 @@ impl<'a> Builder<'a> {
         let cfg = TransformerConfig::effective(&acc.config);
 
         self.transform(k, &ldr, &mut acc.list, &cfg).map_err(at)?;
+        if self.meta.any() {
+            let kfile = kfile_name(&file_of(fname));
+            for kind in transformer_kinds(k) {
+                let note = configured(&self.origin_dir, &kfile, kind);
+                for r in acc.list.items.iter_mut() {
+                    if r.origin_note.is_none() {
+                        r.origin_note = Some(note.clone());
+                    } else {
+                        r.transformations.push(note.clone());
+                    }
+                }
+            }
+        }
 
         // vars: bind to their objects now, substitute at the end.
         for (i, v) in k.vars.iter().enumerate() {
@@ -470,7 +645,13 @@ impl<'a> Builder<'a> {
                 .map_err(|_| Error(format!("{}: not UTF-8 text", origin)))?;
             let docs = yaml::parse_documents(&text)
                 .map_err(|e| Error(format!("{}: invalid YAML: {}", origin, e)))?;
-            for r in to_resources(docs, &origin).map_err(Error)? {
+            for mut r in to_resources(docs, &origin).map_err(Error)? {
+                if self.meta.any() {
+                    r.origin_note = Some(format!(
+                        "path: {}\n",
+                        origin_path(&clean(&self.origin_dir.join(entry)))
+                    ));
+                }
                 acc.list
                     .append(r)
                     .map_err(|e| at(format!("resources: {}", e)))?;
@@ -479,7 +660,11 @@ impl<'a> Builder<'a> {
         } else if self.fs.is_dir(&p) {
             self.check_cycle(&p)
                 .map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
-            let (sub, _) = self.accumulate(&p, None, false)?;
+            let saved = self.origin_dir.clone();
+            self.origin_dir = clean(&saved.join(entry));
+            let res = self.accumulate(&p, None, false);
+            self.origin_dir = saved;
+            let (sub, _) = res?;
             acc.list
                 .append_all(sub.list)
                 .map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;

@@ -195,6 +195,10 @@ fn copy_merge_meta(r: &mut Resource, old: &Resource) {
     r.needs_hash = r.needs_hash && old.needs_hash;
     r.prefixes = old.prefixes.clone();
     r.ref_vars = old.ref_vars.clone();
+    if old.origin_note.is_some() {
+        r.origin_note = old.origin_note.clone();
+    }
+    r.transformations = old.transformations.clone();
     r.suffixes = old.suffixes.clone();
 }
 

@@ -161,6 +161,10 @@ pub struct Resource {
     pub origin: String,
     /// Vars whose value this object provides.
     pub ref_vars: Vec<String>,
+    /// `buildMetadata`: where the object came from, and the transformers
+    /// that ran over it (each already in the annotation's YAML form).
+    pub origin_note: Option<String>,
+    pub transformations: Vec<String>,
 }
 
 impl Resource {
@@ -174,6 +178,8 @@ impl Resource {
             needs_hash: false,
             origin: origin.into(),
             ref_vars: Vec::new(),
+            origin_note: None,
+            transformations: Vec::new(),
         }
     }
 
