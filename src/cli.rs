@@ -15,6 +15,7 @@ pub enum Command {
     /// Build a kustomization directory and print the objects, as `kubectl kustomize DIR` does.
     Build {
         /// Directory holding kustomization.yaml (or kustomization.yml, Kustomization).
+        #[arg(default_value = ".")]
         dir: PathBuf,
         /// Output format.
         #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]

@@ -831,13 +831,61 @@ impl<'a> Builder<'a> {
 /// Deserialize, naming the field on failure (`configMapGenerator[0].options.annotations.x: …`).
 pub fn from_value_at<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
     serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            e.into_inner().to_string()
+        let mut path = e.path().to_string();
+        let raw = e.into_inner().to_string();
+        if raw.starts_with("unknown field") {
+            // The path already ends with the unknown field itself.
+            path = match path.rfind('.') {
+                Some(i) => path[..i].to_string(),
+                None => ".".to_string(),
+            };
+        }
+        let msg = explain_unknown_field(&raw);
+        if path == "." || path.is_empty() {
+            msg
         } else {
-            format!("{}: {}", path, e.into_inner())
+            format!("{}: {}", path, msg)
         }
     })
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" becomes a short
+/// message with the closest valid name.
+fn explain_unknown_field(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return msg.to_string();
+    };
+    let Some((field, rest)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(&field.to_lowercase(), &c.to_lowercase()), *c))
+        .min();
+    match best {
+        Some((d, c)) if d <= 3 => format!("unknown field '{}'; did you mean '{}'?", field, c),
+        _ if candidates.is_empty() => format!("unknown field '{}'", field),
+        _ => format!(
+            "unknown field '{}'; valid fields are {}",
+            field,
+            candidates.join(", ")
+        ),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = if ca == *cb { 0 } else { 1 };
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 fn without_nulls(mut v: Value) -> Value {
