@@ -409,9 +409,23 @@ pub fn apply_specs(
         if !fs.matches(gvk) {
             continue;
         }
+        let describe = |obj: &Value, e: String| {
+            let name = obj
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            format!(
+                "considering field '{}' of {} '{}': {}",
+                fs.path, gvk.kind, name, e
+            )
+        };
+        if fs.path_parts().is_empty() {
+            return Err(describe(obj, "empty field path in the field spec".into()));
+        }
         let create = if fs.create { last } else { Create::No };
-        walk(obj, fs.path_parts(), create, set)
-            .map_err(|e| format!("considering field '{}': {}", fs.path, e))?;
+        if let Err(e) = walk(obj, fs.path_parts(), create, set) {
+            return Err(describe(obj, e));
+        }
     }
     Ok(())
 }

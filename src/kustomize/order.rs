@@ -18,11 +18,13 @@ struct Ranks<'a> {
 
 impl<'a> Ranks<'a> {
     fn rank(&self, kind: &str) -> i64 {
-        if let Some(i) = self.first.iter().position(|k| *k == kind) {
-            return -(self.first.len() as i64) + i as i64;
-        }
-        if let Some(i) = self.last.iter().position(|k| *k == kind) {
+        // kustomize fills one table from orderFirst, then orderLast: a kind
+        // in both takes its orderLast rank.
+        if let Some(i) = self.last.iter().rposition(|k| *k == kind) {
             return 1 + i as i64;
+        }
+        if let Some(i) = self.first.iter().rposition(|k| *k == kind) {
+            return -(self.first.len() as i64) + i as i64;
         }
         0
     }

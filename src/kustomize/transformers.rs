@@ -55,6 +55,9 @@ pub fn namespace(list: &mut ResList, ns: &str, cfg: &TransformerConfig) -> Resul
             &specs_here
         };
         apply_specs(&mut r.obj, &gvk, specs, Create::Scalar, &mut |n| {
+            if n.is_object() || n.is_array() {
+                return Err("expected a scalar (a namespace name)".into());
+            }
             *n = Value::String(ns.to_string());
             Ok(())
         })?;
@@ -128,6 +131,9 @@ pub fn prefix_suffix(
                     std::slice::from_ref(fs),
                     Create::Scalar,
                     &mut |n| {
+                        if n.is_object() || n.is_array() {
+                            return Err("expected a scalar (a name)".into());
+                        }
                         let cur = scalar_string(n).unwrap_or_default();
                         *n = Value::String(if is_prefix {
                             format!("{}{}", affix, cur)
