@@ -102,6 +102,10 @@ impl ResList {
                     Behavior::Replace => copy_merge_meta(&mut r, &old),
                     Behavior::Merge => {
                         copy_merge_meta(&mut r, &old);
+                        // A merge keeps where the object came from; a replace does not.
+                        if old.origin_note.is_some() {
+                            r.origin_note = old.origin_note.clone();
+                        }
                         merge_map_from(&mut r.obj, &old.obj, "data");
                         merge_map_from(&mut r.obj, &old.obj, "binaryData");
                     }
@@ -195,9 +199,6 @@ fn copy_merge_meta(r: &mut Resource, old: &Resource) {
     r.needs_hash = r.needs_hash && old.needs_hash;
     r.prefixes = old.prefixes.clone();
     r.ref_vars = old.ref_vars.clone();
-    if old.origin_note.is_some() {
-        r.origin_note = old.origin_note.clone();
-    }
     r.transformations = old.transformations.clone();
     r.suffixes = old.suffixes.clone();
 }
