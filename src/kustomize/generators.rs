@@ -158,7 +158,9 @@ pub fn generate(
     obj.insert("apiVersion".into(), json!("v1"));
     obj.insert("kind".into(), json!(kind));
     obj.insert("metadata".into(), Value::Object(metadata));
-    if !data.is_empty() {
+    // kustomize always gives a Secret a `data` map; a ConfigMap only when
+    // there is something in it.
+    if secret || !data.is_empty() {
         obj.insert("data".into(), Value::Object(data));
     }
     if !binary.is_empty() {
