@@ -36,6 +36,24 @@ struct Acc {
 
 /// Build the kustomization in `dir` and return its objects in output order.
 pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
+    // Deeply nested documents are walked recursively: give the walk room.
+    const STACK: usize = 512 << 20;
+    std::thread::scope(|s| {
+        std::thread::Builder::new()
+            .name("kustomize-build".into())
+            .stack_size(STACK)
+            .spawn_scoped(s, || build_here(fs, dir))
+            .map_err(|e| Error(format!("cannot start the build: {}", e)))?
+            .join()
+            .unwrap_or_else(|_| {
+                Err(Error(
+                    "internal error while building; please report it".into(),
+                ))
+            })
+    })
+}
+
+fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     let dir = super::fs::absolute(dir);
     let mut b = Builder {
         fs,

@@ -46,6 +46,19 @@ fn loc(span: &Span) -> String {
     format!("line {} column {}", span.start.line(), span.start.col() + 1)
 }
 
+/// Nesting as deep as kustomize accepts (thousands of levels; the build runs
+/// on a thread with a large stack), and no comment events.
+fn parser_options() -> granit_parser::Options {
+    let mut o = granit_parser::Options::default();
+    o.set_emit_comments(false);
+    o.flow_nesting_limit = MAX_DEPTH;
+    o.block_nesting_limit = MAX_DEPTH;
+    o
+}
+
+/// Deepest nesting of lists and maps a document may have.
+pub const MAX_DEPTH: usize = 5000;
+
 /// Parse every document of a stream; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     parse(text, false)
@@ -86,7 +99,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
     }
     let mut r = Reader {
         src: text,
-        events: Parser::new_from_str(text).peekable(),
+        events: Parser::new_from_str_with_options(text, parser_options()).peekable(),
         anchors: HashMap::new(),
         yaml11,
         len: text.chars().count(),
