@@ -29,7 +29,11 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build { dir, output } => {
-            let items = kustomize::build(&DiskFs, &dir)?;
+            let built = kustomize::build_with_warnings(&DiskFs, &dir)?;
+            for w in &built.warnings {
+                eprintln!("warning: {}", w);
+            }
+            let items = built.resources;
             let format = match output {
                 Output::Yaml => Format::Yaml,
                 Output::Json => Format::Json,

@@ -36,6 +36,17 @@ struct Acc {
 
 /// Build the kustomization in `dir` and return its objects in output order.
 pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
+    build_with_warnings(fs, dir).map(|b| b.resources)
+}
+
+/// The objects of a build and the warnings it gave (deprecated fields).
+pub struct Built {
+    pub resources: Vec<Resource>,
+    pub warnings: Vec<String>,
+}
+
+/// Like [`build`], also returning warnings for the user.
+pub fn build_with_warnings(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
     // Deeply nested documents are walked recursively: give the walk room.
     const STACK: usize = 512 << 20;
     std::thread::scope(|s| {
@@ -53,13 +64,14 @@ pub fn build(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
     })
 }
 
-fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
+fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
     let dir = super::fs::absolute(dir);
     let mut b = Builder {
         fs,
         stack: Vec::new(),
         meta: BuildMeta::default(),
         origin_dir: PathBuf::new(),
+        warnings: Vec::new(),
     };
     let (mut acc, kust) = b.accumulate(&dir, None, false)?;
     let at = |e: String| Error(format!("{}: {}", display(&dir), e));
@@ -79,7 +91,10 @@ fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Vec<Resource>, Error> {
         add_build_metadata(r, b.meta);
     }
     order::sort(&mut items, kust.sort_options.as_ref());
-    Ok(items)
+    Ok(Built {
+        resources: items,
+        warnings: b.warnings,
+    })
 }
 
 /// Annotations kustomize removes from its output (build metadata off), and
@@ -224,6 +239,8 @@ struct Builder<'a> {
     meta: BuildMeta,
     /// Path of the level being built, relative to the top (for origins).
     origin_dir: PathBuf,
+    /// Deprecated fields seen, as messages for the user.
+    warnings: Vec<String>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -388,7 +405,7 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 impl<'a> Builder<'a> {
-    fn load_kustomization(&self, dir: &Path) -> Result<(Kustomization, PathBuf), Error> {
+    fn load_kustomization(&mut self, dir: &Path) -> Result<(Kustomization, PathBuf), Error> {
         let mut found = Vec::new();
         for name in KUSTOMIZATION_FILE_NAMES {
             let p = dir.join(name);
@@ -429,6 +446,25 @@ impl<'a> Builder<'a> {
         }
         let mut k: Kustomization =
             from_value_at(without_nulls(v)).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+        for (field, used, instead) in [
+            ("bases", !k.bases.is_empty(), "resources"),
+            ("commonLabels", !k.common_labels.is_empty(), "labels"),
+            ("imageTags", !k.image_tags.is_empty(), "images"),
+            ("patchesJson6902", !k.patches_json6902.is_empty(), "patches"),
+            (
+                "patchesStrategicMerge",
+                !k.patches_strategic_merge.is_empty(),
+                "patches",
+            ),
+            ("vars", !k.vars.is_empty(), "replacements"),
+        ] {
+            if used {
+                self.warnings.push(format!(
+                    "{}: '{}' is deprecated; use '{}'",
+                    fname, field, instead
+                ));
+            }
+        }
         k.fix();
         let kind = k.kind.clone().unwrap_or_default();
         if !kind.is_empty() && kind != KUSTOMIZATION_KIND && kind != COMPONENT_KIND {

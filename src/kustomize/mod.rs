@@ -21,7 +21,7 @@ pub mod vars;
 pub mod yaml;
 pub mod yamlread;
 
-pub use build::build;
+pub use build::{build, build_with_warnings, Built};
 pub use resource::Resource;
 
 /// A build failure: one line naming the file (and key) and what went wrong.
