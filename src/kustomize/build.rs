@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 use super::fieldspec::{FieldSpec, TransformerConfig};
 use super::fs::{clean, display, FileSystem, KUSTOMIZATION_FILE_NAMES};
 use super::generators::{self, SourceLoader};
-use super::patches::{self, Loaded};
 use super::reslist::ResList;
 use super::resource::Resource;
-use super::types::{Kustomization, Replacement, Selector, COMPONENT_KIND, KUSTOMIZATION_KIND};
-use super::{nameref, order, replacements, transformers, vars, yaml, Error};
+use super::types::{Kustomization, Selector, COMPONENT_KIND, KUSTOMIZATION_KIND};
+use super::{nameref, order, steps, transformers, vars, yaml, Error};
 
 const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
 const COMPONENT_API_VERSION: &str = "kustomize.config.k8s.io/v1alpha1";
@@ -309,7 +308,7 @@ fn transformer_kinds(k: &Kustomization) -> Vec<&'static str> {
 }
 
 /// Files read relative to one kustomization root, which they may not leave.
-struct RootLoader<'a> {
+pub struct RootLoader<'a> {
     fs: &'a dyn FileSystem,
     root: &'a Path,
     kfile: &'a str,
@@ -328,7 +327,7 @@ impl<'a> RootLoader<'a> {
         Ok(p)
     }
 
-    fn read_string(&self, rel: &str) -> Result<String, String> {
+    pub fn read_string(&self, rel: &str) -> Result<String, String> {
         let bytes = self.load(rel)?;
         String::from_utf8(bytes).map_err(|_| format!("'{}' is not UTF-8 text", rel))
     }
@@ -445,7 +444,7 @@ impl<'a> Builder<'a> {
             )));
         }
         let mut k: Kustomization =
-            from_value_at(without_nulls(v)).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+            from_value_at(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
         for (field, used, instead) in [
             ("bases", !k.bases.is_empty(), "resources"),
             ("commonLabels", !k.common_labels.is_empty(), "labels"),
@@ -538,7 +537,8 @@ impl<'a> Builder<'a> {
                 fname
             )));
         }
-        if !component && k.is_component() {
+        // A Component may be built on its own, but not listed as a resource.
+        if !component && k.is_component() && !self.stack.is_empty() {
             return Err(Error(format!(
                 "{}: a Component cannot be listed under resources; list it under components",
                 fname
@@ -745,67 +745,15 @@ impl<'a> Builder<'a> {
         list: &mut ResList,
         cfg: &TransformerConfig,
     ) -> Result<(), String> {
-        // patchesStrategicMerge: a file path, or the patch itself inline.
-        for entry in &k.patches_strategic_merge {
-            let text = match ldr.read_string(entry) {
-                Ok(t) => t,
-                Err(load_err) => {
-                    let looks_inline = entry.contains('\n') || entry.contains(": ");
-                    if looks_inline {
-                        entry.clone()
-                    } else {
-                        return Err(format!("patchesStrategicMerge: {}", load_err));
-                    }
-                }
-            };
-            let docs = yaml::parse_documents(&text)
-                .map_err(|e| format!("patchesStrategicMerge: '{}': {}", short(entry), e))?;
-            for d in patches::expand_lists(docs) {
-                patches::smp_by_id(list, &d, Default::default())
-                    .map_err(|e| format!("patchesStrategicMerge: {}", e))?;
-            }
-        }
-
+        steps::strategic_merge_entries(list, &k.patches_strategic_merge, ldr)
+            .map_err(|e| format!("patchesStrategicMerge: {}", e))?;
         for p in &k.patches {
-            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr)
-                .map_err(|e| format!("patches: {}", e))?;
-            let opts = patches::options_of(p);
-            let what = if p.path.is_empty() {
-                "inline patch".to_string()
-            } else {
-                format!("'{}'", p.path)
-            };
-            match patches::parse_patch(&text).map_err(|e| format!("patches: {}: {}", what, e))? {
-                Loaded::Smp(docs) => {
-                    if docs.len() > 1 && p.target.is_some() {
-                        return Err(format!("patches: {}: several strategic merge patches in one entry cannot share a target; give each its own entry", what));
-                    }
-                    for d in docs {
-                        match &p.target {
-                            None => patches::smp_by_id(list, &d, opts),
-                            Some(t) => patches::smp_selected(list, t, &d, opts),
-                        }
-                        .map_err(|e| format!("patches: {}: {}", what, e))?;
-                    }
-                }
-                Loaded::Json(ops) => {
-                    let Some(t) = &p.target else {
-                        return Err(format!(
-                            "patches: {}: a JSON 6902 patch needs a target",
-                            what
-                        ));
-                    };
-                    patches::json_selected(list, t, &ops)
-                        .map_err(|e| format!("patches: {}: {}", what, e))?;
-                }
-            }
+            steps::patch(list, p, ldr).map_err(|e| format!("patches: {}", e))?;
         }
-
         transformers::namespace(list, &k.namespace, cfg)
             .map_err(|e| format!("namespace: {}", e))?;
         transformers::prefix_suffix(list, &k.name_prefix, &k.name_suffix, cfg)
             .map_err(|e| format!("namePrefix/nameSuffix: {}", e))?;
-
         for l in &k.labels {
             let mut specs: Vec<FieldSpec> = l.fields.clone();
             if l.include_selectors {
@@ -830,60 +778,37 @@ impl<'a> Builder<'a> {
             .map_err(|e| format!("commonLabels: {}", e))?;
         transformers::set_entries(list, &k.common_annotations, &cfg.common_annotations)
             .map_err(|e| format!("commonAnnotations: {}", e))?;
-
         for p in &k.patches_json6902 {
-            let text = patch_text(p.path.as_str(), p.patch.as_str(), ldr)
+            steps::json6902(list, p.target.as_ref(), &p.path, &p.patch, ldr)
                 .map_err(|e| format!("patchesJson6902: {}", e))?;
-            let Some(t) = &p.target else {
-                return Err("patchesJson6902: an entry needs a target".into());
-            };
-            let ops = match patches::parse_patch(&text) {
-                Ok(Loaded::Json(ops)) => ops,
-                Ok(Loaded::Smp(_)) => {
-                    return Err("patchesJson6902: expected a list of JSON 6902 operations".into())
-                }
-                Err(e) => return Err(format!("patchesJson6902: {}", e)),
-            };
-            patches::json_selected(list, t, &ops).map_err(|e| format!("patchesJson6902: {}", e))?;
         }
-
         transformers::replicas(list, &k.replicas, cfg)?;
         transformers::images(list, &k.images, cfg).map_err(|e| format!("images: {}", e))?;
-
-        let mut reps: Vec<Replacement> = Vec::new();
-        for r in &k.replacements {
-            if !r.path.is_empty() {
-                if r.source.is_some() || !r.targets.is_empty() {
-                    return Err(
-                        "replacements: cannot specify both path and inline replacement".into(),
-                    );
-                }
-                let text = ldr
-                    .read_string(&r.path)
-                    .map_err(|e| format!("replacements: {}", e))?;
-                let v = yaml::parse_lenient(&text)
-                    .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
-                let parsed: Vec<Replacement> = if v.is_array() {
-                    from_value_at(without_nulls(v))
-                } else {
-                    from_value_at::<Replacement>(without_nulls(v)).map(|x| vec![x])
-                }
-                .map_err(|e| format!("replacements: '{}': {}", r.path, e))?;
-                reps.extend(parsed);
-            } else {
-                reps.push(Replacement {
-                    source: r.source.clone(),
-                    targets: r.targets.clone(),
-                });
-            }
-        }
-        replacements::apply(list, &reps).map_err(|e| format!("replacements: {}", e))?;
+        steps::replacements(list, &k.replacements, ldr)
+            .map_err(|e| format!("replacements: {}", e))?;
         Ok(())
     }
 }
 
 /// Deserialize, naming the field on failure (`configMapGenerator[0].options.annotations.x: …`).
-pub fn from_value_at<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, String> {
+pub fn from_value_at<T: serde::de::DeserializeOwned>(mut v: Value) -> Result<T, String> {
+    // Go's decoder matches field names case-insensitively and leaves a null
+    // at the zero value; serde does neither, so such spots are adjusted and
+    // the decode retried.
+    let mut last = String::new();
+    for _ in 0..512 {
+        let err = match serde_path_to_error::deserialize::<_, T>(v.clone()) {
+            Ok(t) => return Ok(t),
+            Err(e) => e,
+        };
+        let segs = path_segments(err.path());
+        let raw = err.inner().to_string();
+        let key = format!("{:?}|{}", segs, raw);
+        if key == last || !go_lenient_fix(&mut v, &segs, &raw) {
+            break;
+        }
+        last = key;
+    }
     serde_path_to_error::deserialize(v).map_err(|e| {
         let mut path = e.path().to_string();
         let raw = e.into_inner().to_string();
@@ -901,6 +826,76 @@ pub fn from_value_at<T: serde::de::DeserializeOwned>(v: Value) -> Result<T, Stri
             format!("{}: {}", path, msg)
         }
     })
+}
+
+/// The keys and indexes of a decoding error's location.
+fn path_segments(path: &serde_path_to_error::Path) -> Vec<String> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { variant } => Some(variant.clone()),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+fn value_at<'v>(v: &'v mut Value, segs: &[String]) -> Option<&'v mut Value> {
+    let mut cur = v;
+    for s in segs {
+        cur = match cur {
+            Value::Object(m) => m.get_mut(s)?,
+            Value::Array(a) => a.get_mut(s.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Adjust `v` where Go would have decoded what serde refused; false when
+/// there is nothing to adjust.
+fn go_lenient_fix(v: &mut Value, segs: &[String], raw: &str) -> bool {
+    if let Some(rest) = raw.strip_prefix("unknown field `") {
+        let Some((field, rest)) = rest.split_once('`') else {
+            return false;
+        };
+        let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        let Some(target) = candidates.iter().find(|c| c.eq_ignore_ascii_case(field)) else {
+            return false;
+        };
+        let parent = &segs[..segs.len().saturating_sub(1)];
+        let Some(Value::Object(m)) = value_at(v, parent) else {
+            return false;
+        };
+        // kustomize decodes JSON with sorted keys, so of two spellings the
+        // one that sorts later wins.
+        let Some(value) = m.shift_remove(field) else {
+            return false;
+        };
+        if !m.contains_key(*target) || field > *target {
+            m.insert(target.to_string(), value);
+        }
+        return true;
+    }
+    if raw.starts_with("invalid type: null") {
+        let Some(slot) = value_at(v, segs) else {
+            return false;
+        };
+        *slot = if raw.contains("expected a string") {
+            Value::String(String::new())
+        } else if raw.contains("expected a sequence") {
+            Value::Array(vec![])
+        } else if raw.contains("expected a boolean") {
+            Value::Bool(false)
+        } else if raw.contains("expected i64") || raw.contains("expected u64") {
+            Value::from(0)
+        } else {
+            Value::Object(Default::default())
+        };
+        return true;
+    }
+    false
 }
 
 /// serde's "unknown field `x`, expected one of `a`, `b`" becomes a short
@@ -942,20 +937,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-fn without_nulls(mut v: Value) -> Value {
-    yaml::strip_nulls(&mut v);
-    v
-}
-
-fn short(s: &str) -> String {
-    let first = s.lines().next().unwrap_or("");
-    if first.len() > 40 {
-        format!("{}...", &first[..40])
-    } else {
-        first.to_string()
-    }
-}
-
 fn extend_unique(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
     for fs in from {
         if !into
@@ -964,15 +945,6 @@ fn extend_unique(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
         {
             into.push(fs.clone());
         }
-    }
-}
-
-fn patch_text(path: &str, inline: &str, ldr: &RootLoader) -> Result<String, String> {
-    match (path.is_empty(), inline.trim().is_empty()) {
-        (true, true) => Err("must specify one of patch and path".into()),
-        (false, false) => Err("patch and path can't be set at the same time".into()),
-        (false, true) => ldr.read_string(path),
-        (true, false) => Ok(inline.to_string()),
     }
 }
 

@@ -38,7 +38,7 @@ impl FieldSpec {
 
 /// A kind whose name other objects refer to, and where they refer to it.
 #[derive(Deserialize, Default, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NameBackRef {
     #[serde(default)]
     pub group: String,
@@ -156,8 +156,6 @@ impl TransformerConfig {
         if v.is_null() {
             return Ok(TransformerConfig::default());
         }
-        let mut v = v;
-        super::yaml::strip_nulls(&mut v);
         super::build::from_value_at(v)
     }
 

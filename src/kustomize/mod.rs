@@ -15,6 +15,7 @@ pub mod replacements;
 pub mod reslist;
 pub mod resource;
 pub mod smp;
+pub mod steps;
 pub mod transformers;
 pub mod types;
 pub mod vars;

@@ -231,11 +231,99 @@ pub struct CompiledSelector<'a> {
     annotations: Option<LabelSelector>,
 }
 
+/// Go's RE2 syntax in the Rust regex dialect: ASCII-only `\d \w \s \b`,
+/// `\Q…\E` literals, and `{` that does not open a repetition as a literal.
+pub fn go_regex(p: &str) -> String {
+    let c: Vec<char> = p.chars().collect();
+    let mut out = String::new();
+    let mut in_class = false;
+    let mut i = 0;
+    while i < c.len() {
+        let ch = c[i];
+        if ch == '\\' && i + 1 < c.len() {
+            let n = c[i + 1];
+            i += 2;
+            match (n, in_class) {
+                ('Q', _) => {
+                    let mut lit = String::new();
+                    while i < c.len() && !(c[i] == '\\' && c.get(i + 1) == Some(&'E')) {
+                        lit.push(c[i]);
+                        i += 1;
+                    }
+                    i += 2;
+                    out.push_str(&regex::escape(&lit));
+                }
+                ('d', true) => out.push_str("0-9"),
+                ('d', false) => out.push_str("[0-9]"),
+                ('D', false) => out.push_str("[^0-9]"),
+                ('w', true) => out.push_str("0-9A-Za-z_"),
+                ('w', false) => out.push_str("[0-9A-Za-z_]"),
+                ('W', false) => out.push_str("[^0-9A-Za-z_]"),
+                ('s', true) => out.push_str("\\t\\n\\x0C\\r "),
+                ('s', false) => out.push_str("[\\t\\n\\x0C\\r ]"),
+                ('S', false) => out.push_str("[^\\t\\n\\x0C\\r ]"),
+                ('b', false) => out.push_str("(?-u:\\b)"),
+                ('B', false) => out.push_str("(?-u:\\B)"),
+                (n, _) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+            }
+            continue;
+        }
+        match ch {
+            '[' if !in_class => {
+                in_class = true;
+                out.push(ch);
+                // A `]` right after `[` or `[^` is a literal.
+                if c.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if c.get(i + 1) == Some(&']') {
+                    out.push_str("\\]");
+                    i += 1;
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(ch);
+            }
+            '{' if !in_class => {
+                // `{n}`, `{n,}` or `{n,m}` is a repetition; anything else is text.
+                let rest: String = c[i + 1..].iter().collect();
+                let close = rest.find('}');
+                let is_rep = close
+                    .map(|e| {
+                        let body = &rest[..e];
+                        let (a, b) = body.split_once(',').unwrap_or((body, "0"));
+                        !a.is_empty()
+                            && a.chars().all(|x| x.is_ascii_digit())
+                            && b.chars().all(|x| x.is_ascii_digit())
+                    })
+                    .unwrap_or(false);
+                if is_rep {
+                    let e = close.unwrap_or(0);
+                    out.push('{');
+                    out.push_str(&rest[..=e]);
+                    i += e + 1;
+                } else {
+                    out.push_str("\\{");
+                }
+            }
+            '}' if !in_class => out.push_str("\\}"),
+            _ => out.push(ch),
+        }
+        i += 1;
+    }
+    out
+}
+
 fn anchored(p: &str) -> Result<Option<Regex>, String> {
     if p.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{})$", p))
+    Regex::new(&format!("^(?:{})$", go_regex(p)))
         .map(Some)
         .map_err(|e| format!("invalid selector pattern '{}': {}", p, e))
 }

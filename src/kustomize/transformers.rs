@@ -235,7 +235,7 @@ impl<'a> ImageUpdater<'a> {
     fn new(img: &'a Image) -> ImageUpdater<'a> {
         let pattern = Regex::new(&format!(
             "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
-            img.name
+            super::reslist::go_regex(&img.name)
         ))
         .ok();
         ImageUpdater { img, pattern }

@@ -16,18 +16,6 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     super::yamlread::parse_documents(text)
 }
 
-/// Drop map entries whose value is null, recursively: Go leaves a field at
-/// its zero value when the file says `key: null` (or `key:`).
-pub fn strip_nulls(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.retain(|_, x| !x.is_null());
-            m.values_mut().for_each(strip_nulls);
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_nulls),
-        _ => {}
-    }
-}
 
 /// Parse one document of one of kustomize's own files (kustomization,
 /// configurations, replacements, JSON patches): go-yaml v2 rules, repeated

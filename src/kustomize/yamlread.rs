@@ -502,7 +502,19 @@ fn scalar11(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if !text.is_empty() && parse_timestamp(text).is_some() {
         return Value::String(text.to_string());
     }
-    resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+    match resolve_plain(text) {
+        // JSON has one number type: an integral float reads back as an integer.
+        Some(Value::Number(n)) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(0.0);
+            if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                Value::from(f as i64)
+            } else {
+                Value::Number(n)
+            }
+        }
+        Some(v) => v,
+        None => Value::String(text.to_string()),
+    }
 }
 
 /// Does this text, written as a plain scalar, read back as a string?
