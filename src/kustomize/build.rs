@@ -498,8 +498,6 @@ impl<'a> Builder<'a> {
                 !k.helm_charts.is_empty() || !k.helm_chart_inflation_generator.is_empty(),
             ),
             ("helmGlobals", k.helm_globals.is_some()),
-            ("generators", !k.generators.is_empty()),
-            ("transformers", !k.transformers.is_empty()),
             ("validators", !k.validators.is_empty()),
         ];
         for (field, present) in unsupported {
@@ -601,6 +599,11 @@ impl<'a> Builder<'a> {
                 .map_err(|e| at(format!("{}: {}", what, e)))?;
         }
 
+        for (src, cfg) in self.plugin_configs(dir, &k.generators, &ldr, fname)? {
+            super::plugins::generate(&mut acc.list, &cfg, &ldr, fname)
+                .map_err(|e| at(format!("generators: {}: {}", src, e)))?;
+        }
+
         for entry in &k.components {
             let sub = clean(&dir.join(entry));
             if !self.fs.is_dir(&sub) {
@@ -634,6 +637,10 @@ impl<'a> Builder<'a> {
         let cfg = TransformerConfig::effective(&acc.config);
 
         self.transform(k, &ldr, &mut acc.list, &cfg).map_err(at)?;
+        for (src, cfg) in self.plugin_configs(dir, &k.transformers, &ldr, fname)? {
+            super::plugins::transform(&mut acc.list, &cfg, &ldr)
+                .map_err(|e| at(format!("transformers: {}: {}", src, e)))?;
+        }
         if self.meta.any() {
             let kfile = kfile_name(&file_of(fname));
             for kind in transformer_kinds(k) {
@@ -663,6 +670,58 @@ impl<'a> Builder<'a> {
         acc.vars.extend(k.vars.iter().cloned());
 
         Ok(acc)
+    }
+
+    /// The plugin configurations a `generators:`/`transformers:` list names:
+    /// inline YAML, files, or kustomization directories whose output they are.
+    fn plugin_configs(
+        &mut self,
+        dir: &Path,
+        entries: &[String],
+        ldr: &RootLoader,
+        fname: &str,
+    ) -> Result<Vec<(String, Value)>, Error> {
+        let at = |e: String| Error(format!("{}: {}", fname, e));
+        let mut out = Vec::new();
+        for entry in entries {
+            if let Ok(docs) = yaml::parse_documents(entry) {
+                if !docs.is_empty() && docs.iter().all(Value::is_object) {
+                    out.extend(
+                        super::patches::expand_lists(docs)
+                            .into_iter()
+                            .map(|d| ("inline configuration".to_string(), d)),
+                    );
+                    continue;
+                }
+            }
+            let src = format!("'{}'", entry);
+            let p = clean(&dir.join(entry));
+            if self.fs.is_file(&p) {
+                let text = ldr.read_string(entry).map_err(at)?;
+                let docs = yaml::parse_documents(&text)
+                    .map_err(|e| Error(format!("{}: invalid YAML: {}", display(&p), e)))?;
+                out.extend(
+                    super::patches::expand_lists(docs)
+                        .into_iter()
+                        .map(|d| (src.clone(), d)),
+                );
+            } else if self.fs.is_dir(&p) {
+                self.check_cycle(&p)
+                    .map_err(|e| at(format!("'{}': {}", entry, e)))?;
+                let saved = self.origin_dir.clone();
+                self.origin_dir = clean(&saved.join(entry));
+                let res = self.accumulate(&p, None, false);
+                self.origin_dir = saved;
+                let (sub, _) = res?;
+                out.extend(sub.list.items.into_iter().map(|r| (src.clone(), r.obj)));
+            } else {
+                return Err(at(format!(
+                    "plugin configuration '{}' not found: no such file or directory",
+                    entry
+                )));
+            }
+        }
+        Ok(out)
     }
 
     /// A directory may not contain a kustomization that is being built.

@@ -11,6 +11,7 @@ pub mod jsonpatch;
 pub mod nameref;
 pub mod order;
 pub mod patches;
+pub mod plugins;
 pub mod replacements;
 pub mod reslist;
 pub mod resource;

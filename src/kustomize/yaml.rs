@@ -16,7 +16,6 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     super::yamlread::parse_documents(text)
 }
 
-
 /// Parse one document of one of kustomize's own files (kustomization,
 /// configurations, replacements, JSON patches): go-yaml v2 rules, repeated
 /// keys tolerated (last wins).
