@@ -35,7 +35,7 @@ struct Reader<'a> {
     /// strings, repeated keys allowed, last wins), as kustomize uses for its
     /// own files (kustomization, configurations, JSON patches).
     yaml11: bool,
-    /// Length of the input, and whether it ends with a line break.
+    /// Length of the input in bytes, and whether it ends with a line break.
     len: usize,
     ends_with_newline: bool,
     /// Keys from the document root to the node being read (for messages).
@@ -70,8 +70,12 @@ pub fn parse_yaml11(text: &str) -> Result<Vec<Value>, String> {
 }
 
 fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
-    // The YAML reader kustomize uses refuses control characters.
-    for (n, line) in text.split('\n').enumerate() {
+    // The YAML reader kustomize uses refuses control characters (checked
+    // line by line only when the text is not plain printable ASCII).
+    let plain_ascii = text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t' || b == b'\r');
+    for (n, line) in text.split('\n').enumerate().filter(|_| !plain_ascii) {
         if let Some(c) = line.chars().find(|c| {
             !(matches!(c, '\t' | '\r' | '\u{85}')
                 || (' '..='~').contains(c)
@@ -102,7 +106,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
         events: Parser::new_from_str_with_options(text, parser_options()).peekable(),
         anchors: HashMap::new(),
         yaml11,
-        len: text.chars().count(),
+        len: text.len(),
         ends_with_newline: text.ends_with('\n'),
         path: Vec::new(),
     };
@@ -259,7 +263,12 @@ impl<'a> Reader<'a> {
                 // A block scalar that ends the input without a final line
                 // break has none (the parser adds one).
                 let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                let text = if block && span.end.index() >= self.len && !self.ends_with_newline {
+                let at_end = span
+                    .end
+                    .byte_offset()
+                    .map(|b| b >= self.len)
+                    .unwrap_or(false);
+                let text = if block && at_end && !self.ends_with_newline {
                     std::borrow::Cow::Owned(text.strip_suffix('\n').unwrap_or(&text).to_string())
                 } else {
                     text
