@@ -8,7 +8,6 @@
 //! suffixes, name references, vars substitution, local-config removal, sort.
 
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::fieldspec::{FieldSpec, TransformerConfig};
@@ -16,7 +15,7 @@ use super::fs::{clean, display, FileSystem, KUSTOMIZATION_FILE_NAMES};
 use super::generators::{self, SourceLoader};
 use super::reslist::ResList;
 use super::resource::Resource;
-use super::types::{Kustomization, Selector, COMPONENT_KIND, KUSTOMIZATION_KIND};
+use super::types::{Kustomization, COMPONENT_KIND, KUSTOMIZATION_KIND};
 use super::{nameref, order, steps, transformers, vars, yaml, Error};
 
 const KUSTOMIZATION_API_VERSION: &str = "kustomize.config.k8s.io/v1beta1";
@@ -1006,15 +1005,3 @@ fn extend_unique(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
         }
     }
 }
-
-/// Keep the selector type reachable for callers building targets by hand.
-pub fn selector(kind: &str, name: &str) -> Selector {
-    Selector {
-        kind: kind.into(),
-        name: name.into(),
-        ..Default::default()
-    }
-}
-
-/// The parameters a caller may override at the top level.
-pub type Overrides = BTreeMap<String, String>;

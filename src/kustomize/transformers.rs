@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::builtins::PREFIX_SUFFIX_SKIP;
 use super::fieldspec::{apply_specs, Create, FieldSpec, TransformerConfig};
 use super::reslist::ResList;
-use super::resource::{ensure_object, Gvk};
+use super::resource::Gvk;
 use super::types::{Image, Replica};
 
 fn scalar_string(v: &Value) -> Option<String> {
@@ -376,11 +376,6 @@ pub fn replicas(
         }
     }
     Ok(())
-}
-
-/// Keep one helper visible for callers that build maps by hand.
-pub fn object_mut(v: &mut Value) -> &mut Map<String, Value> {
-    ensure_object(v)
 }
 
 #[cfg(test)]
