@@ -97,13 +97,29 @@ fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
 
 /// Annotations kustomize removes from its output (build metadata off), and
 /// an annotations map left empty.
-const BUILD_ANNOTATIONS: [&str; 6] = [
+const BUILD_ANNOTATIONS: [&str; 20] = [
     "config.kubernetes.io/origin",
     "alpha.config.kubernetes.io/transformations",
-    "kustomize.config.k8s.io/id",
-    "kustomize.config.k8s.io/behavior",
-    "kustomize.config.k8s.io/needs-hash",
+    // kio's reader annotations, old and new spellings.
+    "config.kubernetes.io/path",
+    "config.kubernetes.io/index",
     "config.k8s.io/id",
+    "internal.config.kubernetes.io/path",
+    "internal.config.kubernetes.io/index",
+    "internal.config.kubernetes.io/id",
+    "internal.config.kubernetes.io/seqindent",
+    "internal.config.kubernetes.io/annotations-migration-resource-id",
+    // kustomize's own build bookkeeping.
+    "internal.config.kubernetes.io/previousKinds",
+    "internal.config.kubernetes.io/previousNames",
+    "internal.config.kubernetes.io/previousNamespaces",
+    "internal.config.kubernetes.io/prefixes",
+    "internal.config.kubernetes.io/suffixes",
+    "internal.config.kubernetes.io/needsHashSuffix",
+    "internal.config.kubernetes.io/generatorBehavior",
+    "internal.config.kubernetes.io/refBy",
+    "internal.config.kubernetes.io/refVarName",
+    "internal.config.kubernetes.io/localConfig",
 ];
 
 fn strip_build_annotations(r: &mut Resource) {
@@ -112,16 +128,13 @@ fn strip_build_annotations(r: &mut Resource) {
     };
     let empty = match md.get_mut("annotations") {
         Some(Value::Object(a)) => {
-            a.retain(|k, _| {
-                !BUILD_ANNOTATIONS.contains(&k.as_str())
-                    && !k.starts_with("internal.config.kubernetes.io/")
-            });
+            a.retain(|k, _| !BUILD_ANNOTATIONS.contains(&k.as_str()));
             // kustomize rewrites annotations as a map of strings.
             for (_, v) in a.iter_mut() {
                 let text = match v {
                     Value::Number(n) => Some(super::yaml::format_number(n)),
                     Value::Bool(b) => Some(b.to_string()),
-                    Value::Null => Some(String::new()),
+                    Value::Null => Some("null".to_string()),
                     _ => None,
                 };
                 if let Some(t) = text {
@@ -359,9 +372,19 @@ fn io_reason(e: &std::io::Error) -> String {
 }
 
 /// Turn parsed documents into resources (expanding `List` kinds).
-fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String> {
+fn to_resources(
+    docs: Vec<(Value, Vec<super::yamlread::MetaText>)>,
+    origin: &str,
+) -> Result<Vec<Resource>, String> {
     let mut out = Vec::new();
-    for d in docs {
+    for (d, meta) in docs {
+        // Empty documents (and null list items) are skipped.
+        match &d {
+            Value::Null => continue,
+            Value::Object(m) if m.is_empty() => continue,
+            Value::Array(a) if a.is_empty() => continue,
+            _ => {}
+        }
         let Value::Object(ref m) = d else {
             return Err(format!(
                 "{}: expected a YAML mapping (a Kubernetes object), found {}",
@@ -371,9 +394,14 @@ fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String>
         };
         let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind.ends_with("List") {
-            if let Some(Value::Array(items)) = m.get("items") {
-                out.extend(to_resources(items.clone(), origin)?);
-                continue;
+            match m.get("items") {
+                Some(Value::Array(items)) => {
+                    let items = items.iter().map(|i| (i.clone(), Vec::new())).collect();
+                    out.extend(to_resources(items, origin)?);
+                    continue;
+                }
+                Some(Value::Null) => continue,
+                _ => {}
             }
         }
         if kind.is_empty() {
@@ -386,6 +414,7 @@ fn to_resources(docs: Vec<Value>, origin: &str) -> Result<Vec<Resource>, String>
         {
             return Err(format!("{}: a {} has no 'metadata.name'", origin, kind));
         }
+        let _ = meta;
         out.push(Resource::new(d, origin));
     }
     Ok(out)
@@ -755,8 +784,12 @@ impl<'a> Builder<'a> {
             let origin = display(&p);
             let text = String::from_utf8(bytes)
                 .map_err(|_| Error(format!("{}: not UTF-8 text", origin)))?;
-            let docs = yaml::parse_documents(&text)
+            let mut docs = super::yamlread::parse_documents_with_meta(&text)
                 .map_err(|e| Error(format!("{}: invalid YAML: {}", origin, e)))?;
+            // kustomize rewrites every object's annotations as strings.
+            for (d, meta) in docs.iter_mut() {
+                super::yamlread::stringify_meta(d, meta, false, true);
+            }
             for mut r in to_resources(docs, &origin).map_err(Error)? {
                 if self.meta.any() {
                     r.origin_note = Some(format!(

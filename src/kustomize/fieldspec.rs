@@ -376,6 +376,9 @@ pub fn walk(
                     Value::Object(Map::new())
                 };
                 m.insert(name.to_string(), fresh);
+            } else if is_seq && m.get(name).map(Value::is_null).unwrap_or(false) {
+                // A path that names a list turns a null there into an empty list.
+                m.insert(name.to_string(), Value::Array(Vec::new()));
             } else if m.get(name).map(Value::is_null).unwrap_or(false)
                 && create != Create::No
                 && !is_seq

@@ -14,10 +14,14 @@ use super::resource::{Gvk, ResId, Resource};
 use super::smp::{strategic_merge, SmpOutcome};
 use super::types::{Patch, Selector};
 use super::yaml;
+use super::yamlread::{self, MetaText};
 
 /// A loaded patch: strategic merge documents or one JSON 6902 operation list.
 pub enum Loaded {
-    Smp(Vec<Value>),
+    /// Documents, each with the source text of its top-level labels and
+    /// annotations: kustomize applies some patches through a copy that
+    /// rewrites those maps as strings (see `steps.rs`).
+    Smp(Vec<(Value, Vec<MetaText>)>),
     Json(Vec<jsonpatch::Op>),
 }
 
@@ -36,6 +40,25 @@ pub fn expand_lists(docs: Vec<Value>) -> Vec<Value> {
         }
     }
     out
+}
+
+/// Strategic merge patch documents (`List`s expanded), with the source text
+/// of their top-level labels and annotations.
+pub fn parse_smp_docs(text: &str) -> Result<Vec<(Value, Vec<MetaText>)>, String> {
+    let mut out = Vec::new();
+    for (d, meta) in yamlread::parse_documents_with_meta(text)? {
+        let is_list = d
+            .get("kind")
+            .and_then(Value::as_str)
+            .map(|k| k.ends_with("List"))
+            .unwrap_or(false);
+        if is_list && d.get("items").map(Value::is_array).unwrap_or(false) {
+            out.extend(expand_lists(vec![d]).into_iter().map(|x| (x, Vec::new())));
+        } else {
+            out.push((d, meta));
+        }
+    }
+    Ok(out)
 }
 
 /// Parse patch text into strategic-merge documents or JSON 6902 operations.
@@ -57,12 +80,12 @@ pub fn parse_patch(text: &str) -> Result<Loaded, String> {
             ));
         }
     }
-    let docs = expand_lists(yaml::parse_documents(text)?);
+    let docs = parse_smp_docs(text)?;
     if docs.is_empty() {
         return Err(BOTH.into());
     }
     // A strategic merge patch is an object: it needs a kind.
-    if docs.iter().any(|d| {
+    if docs.iter().any(|(d, _)| {
         d.get("kind")
             .and_then(Value::as_str)
             .unwrap_or("")
@@ -106,18 +129,7 @@ fn apply_smp(r: &mut Resource, patch: &Value, opts: PatchOptions) -> Result<bool
         r.store_previous_id();
     }
     let av = r.api_version().to_string();
-    // Labels and annotations are string maps: a null there is the string "null".
-    let mut patch = patch.clone();
-    for key in ["labels", "annotations"] {
-        if let Some(Value::Object(m)) = patch.get_mut("metadata").and_then(|md| md.get_mut(key)) {
-            for (_, v) in m.iter_mut() {
-                if v.is_null() {
-                    *v = Value::String("null".into());
-                }
-            }
-        }
-    }
-    match strategic_merge(&r.obj, &patch, &av, &kind).map_err(|e| e.to_string())? {
+    match strategic_merge(&r.obj, patch, &av, &kind).map_err(|e| e.to_string())? {
         SmpOutcome::Deleted => return Ok(false),
         SmpOutcome::Merged(v) => r.obj = v,
     }

@@ -10,6 +10,7 @@ use super::replacements;
 use super::reslist::ResList;
 use super::types::{Patch, Replacement, ReplacementField, Selector};
 use super::yaml;
+use super::yamlread;
 
 fn short(s: &str) -> String {
     let first = s.lines().next().unwrap_or("");
@@ -47,8 +48,10 @@ pub fn strategic_merge_entries(
             }
         };
         let docs =
-            yaml::parse_documents(&text).map_err(|e| format!("'{}': {}", short(entry), e))?;
-        for d in patches::expand_lists(docs) {
+            patches::parse_smp_docs(&text).map_err(|e| format!("'{}': {}", short(entry), e))?;
+        for (mut d, meta) in docs {
+            // Applied through a copy whose labels and annotations are strings.
+            yamlread::stringify_meta(&mut d, &meta, true, true);
             patches::smp_by_id(list, &d, Default::default())?;
         }
     }
@@ -72,10 +75,16 @@ pub fn patch(list: &mut ResList, p: &Patch, ldr: &RootLoader) -> Result<(), Stri
                     what
                 ));
             }
-            for d in docs {
+            for (mut d, meta) in docs {
                 match &p.target {
+                    // Applied to the object itself: a null label deletes it.
                     None => patches::smp_by_id(list, &d, opts),
-                    Some(t) => patches::smp_selected(list, t, &d, opts),
+                    // Applied through a copy whose labels and annotations are
+                    // strings of their source text.
+                    Some(t) => {
+                        yamlread::stringify_meta(&mut d, &meta, true, true);
+                        patches::smp_selected(list, t, &d, opts)
+                    }
                 }
                 .map_err(|e| format!("{}: {}", what, e))?;
             }

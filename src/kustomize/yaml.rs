@@ -669,7 +669,9 @@ fn write_single(out: &mut String, s: &str, ind: usize, col: &mut usize, allow_br
             if !breaks && c == '\n' {
                 out.push('\n');
             }
-            out.push('\n');
+            // A line feed starts a new line; NEL, LS and PS are written as
+            // they are (then indented), as go-yaml does.
+            out.push(c);
             *col = 0;
             breaks = true;
         } else {

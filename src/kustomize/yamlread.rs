@@ -24,6 +24,8 @@ enum Place {
     RootMetadata,
     RootAnnotations,
     AnnotationValue,
+    RootLabels,
+    LabelValue,
     Other,
 }
 
@@ -40,6 +42,34 @@ struct Reader<'a> {
     ends_with_newline: bool,
     /// Keys from the document root to the node being read (for messages).
     path: Vec<String>,
+    /// Source text of the top-level labels and annotations of the document.
+    meta: Vec<MetaText>,
+}
+
+/// The source text of one top-level label or annotation value.
+#[derive(Clone, Debug)]
+pub struct MetaText {
+    pub label: bool,
+    pub key: String,
+    pub text: String,
+}
+
+/// Replace the scalar values of the top-level labels and/or annotations with
+/// their source text, as kustomize does whenever it rewrites those maps.
+pub fn stringify_meta(doc: &mut Value, meta: &[MetaText], labels: bool, annotations: bool) {
+    for m in meta {
+        if (m.label && !labels) || (!m.label && !annotations) {
+            continue;
+        }
+        let field = if m.label { "labels" } else { "annotations" };
+        if let Some(Value::Object(map)) = doc.get_mut("metadata").and_then(|md| md.get_mut(field)) {
+            if let Some(v) = map.get_mut(&m.key) {
+                if !v.is_object() && !v.is_array() {
+                    *v = Value::String(m.text.clone());
+                }
+            }
+        }
+    }
 }
 
 fn loc(span: &Span) -> String {
@@ -61,15 +91,28 @@ pub const MAX_DEPTH: usize = 5000;
 
 /// Parse every document of a stream; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
+    // kustomize rewrites every object's annotations as strings.
+    Ok(parse(text, false)?
+        .into_iter()
+        .map(|(mut d, meta)| {
+            stringify_meta(&mut d, &meta, false, true);
+            d
+        })
+        .collect())
+}
+
+/// Documents with the source text of their top-level labels and annotations
+/// (for patches, whose handling of those values depends on how they apply).
+pub fn parse_documents_with_meta(text: &str) -> Result<Vec<(Value, Vec<MetaText>)>, String> {
     parse(text, false)
 }
 
 /// Parse with go-yaml v2 (YAML 1.1) rules, as kustomize reads its own files.
 pub fn parse_yaml11(text: &str) -> Result<Vec<Value>, String> {
-    parse(text, true)
+    Ok(parse(text, true)?.into_iter().map(|(d, _)| d).collect())
 }
 
-fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
+fn parse(text: &str, yaml11: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String> {
     // The YAML reader kustomize uses refuses control characters (checked
     // line by line only when the text is not plain printable ASCII).
     let plain_ascii = text
@@ -109,6 +152,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
         len: text.len(),
         ends_with_newline: text.ends_with('\n'),
         path: Vec::new(),
+        meta: Vec::new(),
     };
     let mut docs = Vec::new();
     while let Some((ev, span)) = r.next()? {
@@ -117,6 +161,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
             Event::StreamEnd => break,
             Event::DocumentStart(..) => {
                 r.anchors.clear();
+                r.meta.clear();
                 // A document holds one node, or none.
                 let v = match r.peek_is_document_end()? {
                     true => Value::Null,
@@ -126,7 +171,7 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<Value>, String> {
                     }
                 };
                 if !v.is_null() {
-                    docs.push(v);
+                    docs.push((v, std::mem::take(&mut r.meta)));
                 }
             }
             _ => return Err(format!("unexpected YAML content at {}", loc(&span))),
@@ -273,16 +318,37 @@ impl<'a> Reader<'a> {
                 } else {
                     text
                 };
+                let meta_value = matches!(place, Place::AnnotationValue | Place::LabelValue);
+                if meta_value {
+                    let key = self.path.last().cloned().unwrap_or_default();
+                    // An empty plain value is the empty string, not `~`.
+                    let source = if style == ScalarStyle::Plain && self.raw(&span) == Some("") {
+                        String::new()
+                    } else {
+                        text.to_string()
+                    };
+                    self.meta.push(MetaText {
+                        label: place == Place::LabelValue,
+                        key,
+                        text: source,
+                    });
+                }
                 let v = if self.yaml11 {
                     scalar11(&text, style, tag.as_deref())
                 } else {
-                    scalar(
-                        &text,
-                        style,
-                        tag.as_deref(),
-                        place == Place::AnnotationValue,
-                    )
-                    .map_err(|e| format!("{}: {} (at {})", self.path.join("."), e, loc(&span)))?
+                    match scalar(&text, style, tag.as_deref()) {
+                        Ok(v) => v,
+                        // kustomize reads labels and annotations as strings.
+                        Err(_) if meta_value => Value::String(text.to_string()),
+                        Err(e) => {
+                            return Err(format!(
+                                "{}: {} (at {})",
+                                self.path.join("."),
+                                e,
+                                loc(&span)
+                            ))
+                        }
+                    }
                 };
                 if anchor != 0 {
                     self.anchors.insert(anchor, v.clone());
@@ -345,6 +411,8 @@ impl<'a> Reader<'a> {
                         (Place::Root, "metadata") => Place::RootMetadata,
                         (Place::RootMetadata, "annotations") => Place::RootAnnotations,
                         (Place::RootAnnotations, _) => Place::AnnotationValue,
+                        (Place::RootMetadata, "labels") => Place::RootLabels,
+                        (Place::RootLabels, _) => Place::LabelValue,
                         _ => Place::Other,
                     };
                     let Some((vev, vspan)) = self.next()? else {
@@ -418,15 +486,7 @@ fn core_tag(tag: Option<&Tag>) -> Option<String> {
 }
 
 /// Resolve one scalar as go-yaml v3 does when decoding into `interface{}`.
-fn scalar(
-    text: &str,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-    raw_string: bool,
-) -> Result<Value, String> {
-    if raw_string {
-        return Ok(Value::String(text.to_string()));
-    }
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     if style == ScalarStyle::Plain
         && tag.is_none()
         && matches!(
@@ -500,7 +560,13 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
 
 /// go-yaml v2 (YAML 1.1) resolution.
 fn scalar11(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if style != ScalarStyle::Plain || matches!(core_tag(tag).as_deref(), Some("str")) {
+    match core_tag(tag).as_deref() {
+        Some("str") => return Value::String(text.to_string()),
+        // An explicit type wins over the quoting.
+        Some(_) => return scalar_value(text, ScalarStyle::Plain, tag),
+        None => {}
+    }
+    if style != ScalarStyle::Plain {
         return Value::String(text.to_string());
     }
     match text {
