@@ -74,7 +74,7 @@ fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
     let (mut acc, kust) = b.accumulate(&dir, None, false)?;
     let at = |e: String| Error(format!("{}: {}", display(&dir), e));
     add_hashes(&mut acc.list);
-    let cfg = TransformerConfig::effective(&acc.config);
+    let cfg = TransformerConfig::effective(&acc.config).map_err(at)?;
     nameref::fix(&mut acc.list, &cfg).map_err(at)?;
     vars::resolve(&mut acc.list, &acc.vars, &cfg.var_reference).map_err(at)?;
     // Local configuration is visible to every level, and left out of the output.
@@ -459,11 +459,13 @@ impl<'a> Builder<'a> {
             String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", fname)))?;
         let v = yaml::parse_lenient(&text)
             .map_err(|e| Error(format!("{}: invalid YAML: {}", fname, e)))?;
-        let v = if v.is_null() {
-            Value::Object(Default::default())
-        } else {
-            v
-        };
+        // An empty file (or only comments, or `{}`) is an error in kustomize.
+        if v.is_null() || v.as_object().map(|m| m.is_empty()).unwrap_or(false) {
+            return Err(Error(format!(
+                "{}: the kustomization is empty; list at least its resources",
+                fname
+            )));
+        }
         if !v.is_object() {
             return Err(Error(format!(
                 "{}: expected a mapping of kustomization fields, found {}",
@@ -550,6 +552,23 @@ impl<'a> Builder<'a> {
         let (k, file) = self.load_kustomization(dir)?;
         let fname = display(&file);
         if self.stack.is_empty() {
+            if let Some(so) = &k.sort_options {
+                match so.order.as_str() {
+                    "legacy" | "fifo" => {}
+                    other => {
+                        return Err(Error(format!(
+                            "{}: sortOptions.order '{}' is not 'legacy' or 'fifo'",
+                            fname, other
+                        )))
+                    }
+                }
+                if so.order != "legacy" && so.legacy_sort_options.is_some() {
+                    return Err(Error(format!(
+                        "{}: sortOptions.legacySortOptions goes only with order 'legacy'",
+                        fname
+                    )));
+                }
+            }
             let has = |o: &str| k.build_metadata.iter().any(|x| x == o);
             self.meta = BuildMeta {
                 origins: has("originAnnotations"),
@@ -654,15 +673,20 @@ impl<'a> Builder<'a> {
                 .map_err(|e| at(format!("configurations: {}", e)))?;
             let cfg = TransformerConfig::parse(&text)
                 .map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;
-            acc.config.merge(&cfg);
+            acc.config
+                .merge(&cfg)
+                .map_err(|e| at(format!("configurations: '{}': {}", c, e)))?;
         }
         for c in &k.crds {
             let text = ldr.read_string(c).map_err(|e| at(format!("crds: {}", e)))?;
             let cfg = super::crds::config_from_crds(&text)
                 .map_err(|e| at(format!("crds: '{}': {}", c, e)))?;
-            acc.config.merge(&cfg);
+            acc.config
+                .merge(&cfg)
+                .map_err(|e| at(format!("crds: '{}': {}", c, e)))?;
         }
-        let cfg = TransformerConfig::effective(&acc.config);
+        let cfg = TransformerConfig::effective(&acc.config)
+            .map_err(|e| at(format!("configurations: {}", e)))?;
 
         self.transform(k, &ldr, &mut acc.list, &cfg).map_err(at)?;
         for (src, cfg) in self.plugin_configs(dir, &k.transformers, &ldr, fname)? {
@@ -813,7 +837,9 @@ impl<'a> Builder<'a> {
             acc.list
                 .append_all(sub.list)
                 .map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
-            acc.config.merge(&sub.config);
+            acc.config
+                .merge(&sub.config)
+                .map_err(|e| at(format!("configurations of '{}': {}", entry, e)))?;
             for v in sub.vars {
                 if acc.vars.iter().any(|x| x.name == v.name) {
                     return Err(at(format!("vars: var '{}' already encountered", v.name)));

@@ -78,7 +78,8 @@ fn collect(
                 path: format!("{}/{}", path.join("/"), key),
                 ..Default::default()
             };
-            cfg.merge(&TransformerConfig {
+            // Specs from one file cannot conflict: they all have create off.
+            let _ = cfg.merge(&TransformerConfig {
                 name_reference: vec![NameBackRef {
                     group: target.group,
                     version: target.version,

@@ -86,32 +86,24 @@ pub struct TransformerConfig {
     pub replicas: Vec<FieldSpec>,
 }
 
-fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) {
-    if into.is_empty() {
-        into.extend_from_slice(from);
-        return;
-    }
-    let mut seen: std::collections::HashSet<(String, String, String, String)> = into
-        .iter()
-        .map(|x| {
-            (
-                x.group.clone(),
-                x.version.clone(),
-                x.kind.clone(),
-                x.path.clone(),
-            )
-        })
-        .collect();
+/// kustomize's FsSlice.MergeAll: an incoming spec is already present when
+/// an existing one has the same path and a gvk it selects; a different
+/// `create` there is a conflict.
+fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) -> Result<(), String> {
     for fs in from {
-        if seen.insert((
-            fs.group.clone(),
-            fs.version.clone(),
-            fs.kind.clone(),
-            fs.path.clone(),
-        )) {
-            into.push(fs.clone());
+        let present = into
+            .iter()
+            .find(|s| s.path == fs.path && s.gvk().is_selected_by(&fs.gvk()));
+        match present {
+            Some(s) if s.create != fs.create => return Err(format!(
+                "conflicting fieldspecs: path '{}' for kind '{}' is given with create {} and {}",
+                fs.path, fs.kind, s.create, fs.create
+            )),
+            Some(_) => {}
+            None => into.push(fs.clone()),
         }
     }
+    Ok(())
 }
 
 impl TransformerConfig {
@@ -131,14 +123,16 @@ impl TransformerConfig {
 
     /// The configuration in force: the built-in one plus `custom` (from
     /// `configurations:` and `crds:` files of this level and the levels below).
-    pub fn effective(custom: &TransformerConfig) -> std::borrow::Cow<'static, TransformerConfig> {
+    pub fn effective(
+        custom: &TransformerConfig,
+    ) -> Result<std::borrow::Cow<'static, TransformerConfig>, String> {
         if custom.is_empty() {
-            return std::borrow::Cow::Borrowed(TransformerConfig::builtin());
+            return Ok(std::borrow::Cow::Borrowed(TransformerConfig::builtin()));
         }
         let mut c = TransformerConfig::builtin().clone();
-        c.merge(custom);
+        c.merge(custom)?;
         c.sort_fields();
-        std::borrow::Cow::Owned(c)
+        Ok(std::borrow::Cow::Owned(c))
     }
 
     /// The built-in configuration.
@@ -161,22 +155,23 @@ impl TransformerConfig {
 
     /// Union with another configuration (specs deduplicated by gvk and path,
     /// name references merged per referred kind).
-    pub fn merge(&mut self, o: &TransformerConfig) {
-        merge_specs(&mut self.name_prefix, &o.name_prefix);
-        merge_specs(&mut self.name_suffix, &o.name_suffix);
-        merge_specs(&mut self.namespace, &o.namespace);
-        merge_specs(&mut self.common_labels, &o.common_labels);
-        merge_specs(&mut self.template_labels, &o.template_labels);
-        merge_specs(&mut self.common_annotations, &o.common_annotations);
-        merge_specs(&mut self.var_reference, &o.var_reference);
-        merge_specs(&mut self.images, &o.images);
-        merge_specs(&mut self.replicas, &o.replicas);
+    pub fn merge(&mut self, o: &TransformerConfig) -> Result<(), String> {
+        merge_specs(&mut self.name_prefix, &o.name_prefix)?;
+        merge_specs(&mut self.name_suffix, &o.name_suffix)?;
+        merge_specs(&mut self.namespace, &o.namespace)?;
+        merge_specs(&mut self.common_labels, &o.common_labels)?;
+        merge_specs(&mut self.template_labels, &o.template_labels)?;
+        merge_specs(&mut self.common_annotations, &o.common_annotations)?;
+        merge_specs(&mut self.var_reference, &o.var_reference)?;
+        merge_specs(&mut self.images, &o.images)?;
+        merge_specs(&mut self.replicas, &o.replicas)?;
         for nb in &o.name_reference {
             match self.name_reference.iter_mut().find(|x| x.gvk() == nb.gvk()) {
-                Some(existing) => merge_specs(&mut existing.field_specs, &nb.field_specs),
+                Some(existing) => merge_specs(&mut existing.field_specs, &nb.field_specs)?,
                 None => self.name_reference.push(nb.clone()),
             }
         }
+        Ok(())
     }
 }
 

@@ -386,6 +386,35 @@ impl<'a> CompiledSelector<'a> {
     }
 }
 
+/// A label name or value: at most 63 characters, alphanumeric at both ends,
+/// `-`, `_` and `.` inside.
+fn label_name_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_.".contains(c))
+}
+
+/// A label key: an optional DNS-subdomain prefix and `/`, then a name.
+fn label_key_ok(k: &str) -> bool {
+    match k.split_once('/') {
+        None => label_name_ok(k),
+        Some((prefix, name)) => {
+            let p = prefix.as_bytes();
+            !p.is_empty()
+                && p.len() <= 253
+                && p[0].is_ascii_alphanumeric()
+                && p[p.len() - 1].is_ascii_alphanumeric()
+                && p.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-.".contains(c))
+                && label_name_ok(name)
+        }
+    }
+}
+
 /// Kubernetes label selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`,
 /// `a notin (x)`, `a`, `!a`, comma-separated.
 pub struct LabelSelector {
@@ -428,38 +457,37 @@ impl LabelSelector {
             if p.is_empty() {
                 continue;
             }
+            let bad = || format!("invalid label selector '{}'", s);
             let set = |rest: &str| -> Result<Vec<String>, String> {
-                let rest = rest.trim();
                 let inner = rest
+                    .trim()
                     .strip_prefix('(')
                     .and_then(|r| r.strip_suffix(')'))
-                    .ok_or_else(|| format!("invalid label selector '{}'", s))?;
-                Ok(inner
-                    .split(',')
-                    .map(|x| x.trim().to_string())
-                    .filter(|x| !x.is_empty())
-                    .collect())
+                    .ok_or_else(bad)?;
+                let values: Vec<String> = inner.split(',').map(|x| x.trim().to_string()).collect();
+                if values.iter().any(|v| !(v.is_empty() || label_name_ok(v))) {
+                    return Err(bad());
+                }
+                Ok(values.into_iter().filter(|x| !x.is_empty()).collect())
             };
-            let bad = || format!("invalid label selector '{}'", s);
-            let key_ok = |k: &str| {
-                !k.is_empty()
-                    && k.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-            };
-            let value_ok = |v: &str| {
-                v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            let key = |k: &str| -> Result<String, String> {
+                let k = k.trim();
+                if label_key_ok(k) {
+                    Ok(k.to_string())
+                } else {
+                    Err(bad())
+                }
             };
             let pair = |k: &str, v: &str| -> Result<(String, String), String> {
-                let (k, v) = (k.trim(), v.trim());
-                if key_ok(k) && value_ok(v) {
-                    Ok((k.to_string(), v.to_string()))
+                let v = v.trim();
+                if v.is_empty() || label_name_ok(v) {
+                    Ok((key(k)?, v.to_string()))
                 } else {
                     Err(bad())
                 }
             };
             if let Some(k) = p.strip_prefix('!') {
-                reqs.push(Req::NotExists(k.trim().to_string()));
+                reqs.push(Req::NotExists(key(k)?));
             } else if let Some((k, v)) = p.split_once("!=") {
                 let (k, v) = pair(k, v)?;
                 reqs.push(Req::Ne(k, v));
@@ -470,16 +498,11 @@ impl LabelSelector {
                 let (k, v) = pair(k, v)?;
                 reqs.push(Req::Eq(k, v));
             } else if let Some(idx) = p.find(" notin ") {
-                reqs.push(Req::NotIn(p[..idx].trim().into(), set(&p[idx + 7..])?));
+                reqs.push(Req::NotIn(key(&p[..idx])?, set(&p[idx + 7..])?));
             } else if let Some(idx) = p.find(" in ") {
-                reqs.push(Req::In(p[..idx].trim().into(), set(&p[idx + 4..])?));
-            } else if p
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
-            {
-                reqs.push(Req::Exists(p.to_string()));
+                reqs.push(Req::In(key(&p[..idx])?, set(&p[idx + 4..])?));
             } else {
-                return Err(format!("invalid label selector '{}'", s));
+                reqs.push(Req::Exists(key(p)?));
             }
         }
         Ok(LabelSelector { reqs })

@@ -241,12 +241,15 @@ impl<'a> ImageUpdater<'a> {
         ImageUpdater { img, pattern }
     }
 
-    fn update(&self, n: &mut Value) {
+    fn update(&self, n: &mut Value) -> Result<(), String> {
         // kustomize reads the scalar's text, whatever its type.
         let text = match n {
             Value::String(s) => s.clone(),
             Value::Number(num) => super::yaml::format_number(num),
-            _ => return,
+            Value::Object(_) | Value::Array(_) => {
+                return Err("an image field holds a list or a map, not an image name".into())
+            }
+            _ => return Ok(()),
         };
         let value = text.as_str();
         let matched = self
@@ -255,7 +258,7 @@ impl<'a> ImageUpdater<'a> {
             .map(|p| p.is_match(value))
             .unwrap_or(false);
         if !matched {
-            return;
+            return Ok(());
         }
         let (mut name, mut tag, mut digest) = split_image(value);
         if !self.img.new_name.is_empty() {
@@ -284,11 +287,12 @@ impl<'a> ImageUpdater<'a> {
             out.push_str(&digest);
         }
         *n = Value::String(out);
+        Ok(())
     }
 
     /// The legacy pass: every `image` in any `containers`/`initContainers`
     /// list anywhere in the object.
-    fn legacy(&self, v: &mut Value) {
+    fn legacy(&self, v: &mut Value) -> Result<(), String> {
         match v {
             Value::Object(m) => {
                 for (k, child) in m.iter_mut() {
@@ -296,21 +300,22 @@ impl<'a> ImageUpdater<'a> {
                         if let Value::Array(items) = child {
                             for it in items.iter_mut() {
                                 if let Some(img) = it.get_mut("image") {
-                                    self.update(img);
+                                    self.update(img)?;
                                 }
                             }
                         }
                     }
-                    self.legacy(child);
+                    self.legacy(child)?;
                 }
             }
             Value::Array(items) => {
                 for it in items.iter_mut() {
-                    self.legacy(it);
+                    self.legacy(it)?;
                 }
             }
             _ => {}
         }
+        Ok(())
     }
 }
 
@@ -318,15 +323,18 @@ impl<'a> ImageUpdater<'a> {
 pub fn images(list: &mut ResList, images: &[Image], cfg: &TransformerConfig) -> Result<(), String> {
     for img in images {
         let up = ImageUpdater::new(img);
+        let in_entry = |e: String| format!("{}: {}", img.name, e);
         for r in list.items.iter_mut() {
             if r.kind() != "CustomResourceDefinition" {
-                up.legacy(&mut r.obj);
+                let (kind, name) = (r.kind().to_string(), r.name().to_string());
+                up.legacy(&mut r.obj)
+                    .map_err(|e| in_entry(format!("{} '{}': {}", kind, name, e)))?;
             }
             let gvk = r.gvk();
             apply_specs(&mut r.obj, &gvk, &cfg.images, Create::No, &mut |n| {
-                up.update(n);
-                Ok(())
-            })?;
+                up.update(n)
+            })
+            .map_err(in_entry)?;
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ pub const COMPONENT_KIND: &str = "Component";
 pub struct Kustomization {
     pub api_version: Option<String>,
     pub kind: Option<String>,
-    pub metadata: Option<serde_json::Value>,
+    pub metadata: Option<KustomizationMeta>,
     pub openapi: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub name_prefix: String,
@@ -72,9 +72,22 @@ pub struct Kustomization {
     pub transformers: Vec<String>,
     #[serde(default)]
     pub validators: Vec<String>,
-    pub inventory: Option<serde_json::Value>,
     #[serde(default)]
     pub build_metadata: Vec<String>,
+}
+
+/// The `metadata` a kustomization may carry.
+#[derive(Deserialize, Default, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct KustomizationMeta {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
 }
 
 impl Kustomization {
