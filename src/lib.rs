@@ -3,3 +3,4 @@
 //! The library holds the kustomize engine ([`kustomize`]) that every command
 //! of the binary builds on.
 pub mod kustomize;
+pub mod params;
