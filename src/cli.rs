@@ -1,6 +1,6 @@
 //! Command-line arguments: one place for every flag and its help.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -21,6 +21,60 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
         output: Output,
     },
+    /// Print the whole KFP install for these parameters: CRDs first, then the namespace's objects.
+    Render {
+        #[command(flatten)]
+        params: ParamArgs,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+        output: Output,
+        /// Leave out the shared CRDs (install them once with `kfp-aws crds`).
+        #[arg(long)]
+        no_crds: bool,
+    },
+    /// Print the cluster-scoped set shared by every install: the KFP and Argo CRDs.
+    Crds {
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "yaml")]
+        output: Output,
+        /// Render your copy of the manifest tree instead of the embedded one.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+    },
+    /// Check that DIR/install.yaml is what DIR/params.env renders today; print a diff if not.
+    Check {
+        /// Directory holding params.env and install.yaml.
+        dir: PathBuf,
+        /// Secrets file(s) for the render (KEY=VALUE); the environment is read too.
+        #[arg(long = "secrets", value_name = "FILE")]
+        secrets: Vec<PathBuf>,
+        /// Render your copy of the manifest tree instead of the embedded one.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// Compare without the CRDs (for installs that manage them separately).
+        #[arg(long)]
+        no_crds: bool,
+    },
+}
+
+/// Where parameters come from (later sources win).
+#[derive(Args, Debug)]
+pub struct ParamArgs {
+    /// accesskey (static keys) or iam (IRSA or kube2iam).
+    #[arg(long, value_name = "accesskey|iam")]
+    pub overlay: Option<String>,
+    /// Parameters file(s), KEY=VALUE; without any, the embedded example is used.
+    #[arg(long = "params", value_name = "FILE")]
+    pub params: Vec<PathBuf>,
+    /// Secrets file(s), KEY=VALUE (awsAccessKeyId, awsSecretAccessKey, mysqlUser, mysqlPassword).
+    #[arg(long = "secrets", value_name = "FILE")]
+    pub secrets: Vec<PathBuf>,
+    /// One parameter, overriding the files.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Render your copy of the manifest tree instead of the embedded one.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -4,3 +4,4 @@
 //! of the binary builds on.
 pub mod kustomize;
 pub mod params;
+pub mod render;

@@ -4,10 +4,13 @@ mod cli;
 
 use clap::Parser;
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
-use cli::{Cli, Command, Output};
-use kfp_aws::kustomize::{self, fs::DiskFs, Format};
+use cli::{Cli, Command, Output, ParamArgs};
+use kfp_aws::kustomize::{self, fs::DiskFs, Format, Resource};
+use kfp_aws::params::{Params, RawParams};
+use kfp_aws::render::Tree;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -26,6 +29,53 @@ fn main() -> ExitCode {
     }
 }
 
+fn format(o: Output) -> Format {
+    match o {
+        Output::Yaml => Format::Yaml,
+        Output::Json => Format::Json,
+    }
+}
+
+fn print(items: &[Resource], o: Output) {
+    let text = kustomize::render(items, format(o));
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (e.g. `| head`) is not an error worth reporting.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+fn env_var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+/// Parameters from the command line, or the embedded example.
+fn params(a: &ParamArgs, tree: &Tree) -> anyhow::Result<Params> {
+    let mut raw = RawParams::default();
+    if a.params.is_empty() {
+        eprintln!("note: no --params given: rendering the example parameters (params/params.env)");
+        raw.add_text(&tree.example_params()?, "params/params.env")
+            .map_err(anyhow::Error::msg)?;
+    }
+    for f in &a.params {
+        raw.add_file(f).map_err(anyhow::Error::msg)?;
+    }
+    for f in &a.secrets {
+        raw.add_secrets_file(f).map_err(anyhow::Error::msg)?;
+    }
+    raw.add_secrets_from_env(env_var);
+    if a.params.is_empty() && a.secrets.is_empty() {
+        raw.add_example_secrets(&tree.example_secrets()?);
+    }
+    if let Some(o) = &a.overlay {
+        raw.set(&format!("overlay={}", o))
+            .map_err(anyhow::Error::msg)?;
+    }
+    for s in &a.set {
+        raw.set(s).map_err(anyhow::Error::msg)?;
+    }
+    raw.resolve().map_err(anyhow::Error::msg)
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build { dir, output } => {
@@ -33,17 +83,73 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for w in &built.warnings {
                 eprintln!("warning: {}", w);
             }
-            let items = built.resources;
-            let format = match output {
-                Output::Yaml => Format::Yaml,
-                Output::Json => Format::Json,
-            };
-            let text = kustomize::render(&items, format);
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (e.g. `| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes());
-            let _ = out.flush();
-            Ok(ExitCode::SUCCESS)
+            print(&built.resources, output);
+        }
+        Command::Render {
+            params: a,
+            output,
+            no_crds,
+        } => {
+            let tree = Tree::new(a.from.as_deref());
+            let p = params(&a, &tree)?;
+            let items = tree.render(&p, !no_crds)?;
+            print(&items, output);
+        }
+        Command::Crds { output, from } => {
+            let tree = Tree::new(from.as_deref());
+            print(&tree.crds()?, output);
+        }
+        Command::Check {
+            dir,
+            secrets,
+            from,
+            no_crds,
+        } => {
+            return check(&dir, &secrets, from.as_deref(), no_crds);
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// GitOps check: exit 0 when DIR/install.yaml is current, 1 with a diff when
+/// it is stale.
+fn check(
+    dir: &Path,
+    secrets: &[std::path::PathBuf],
+    from: Option<&Path>,
+    no_crds: bool,
+) -> anyhow::Result<ExitCode> {
+    let tree = Tree::new(from);
+    let mut raw = RawParams::default();
+    raw.add_file(&dir.join("params.env"))
+        .map_err(anyhow::Error::msg)?;
+    for f in secrets {
+        raw.add_secrets_file(f).map_err(anyhow::Error::msg)?;
+    }
+    raw.add_secrets_from_env(env_var);
+    let p = raw.resolve().map_err(anyhow::Error::msg)?;
+    let want = kustomize::render(&tree.render(&p, !no_crds)?, Format::Yaml);
+    let path = dir.join("install.yaml");
+    let have = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {}", path.display(), e.kind()))?;
+    if have == want {
+        eprintln!("{} is up to date", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let diff = similar::TextDiff::from_lines(&have, &want);
+    let text = diff
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("{} (committed)", path.display()),
+            "render (current)",
+        )
+        .to_string();
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    eprintln!(
+        "{} is stale: run kfp-aws render again and commit the result",
+        path.display()
+    );
+    Ok(ExitCode::from(1))
 }

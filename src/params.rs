@@ -253,6 +253,17 @@ impl RawParams {
         }
     }
 
+    /// Example secrets (only where no file or variable gave a value).
+    pub fn add_example_secrets(&mut self, text: &str) {
+        if let Ok(lines) = env_lines(text, "params/secrets.env.example") {
+            for (k, v) in lines {
+                if is_secret(&k) && !self.secrets.contains_key(&k) {
+                    self.secrets.insert(k, Secret::new(v));
+                }
+            }
+        }
+    }
+
     /// `--set key=value`.
     pub fn set(&mut self, kv: &str) -> Result<(), String> {
         let Some((k, v)) = kv.split_once('=') else {
@@ -397,6 +408,7 @@ impl RawParams {
                 .or_insert_with(|| Secret::new(d));
         }
         if !host.is_empty()
+            && host != "mysql"
             && secrets
                 .get("mysqlPassword")
                 .map(Secret::is_empty)
@@ -558,7 +570,8 @@ impl Params {
 
     /// MySQL runs in the cluster unless an external host is given.
     pub fn external_mysql(&self) -> bool {
-        !self.get("mysqlHost").is_empty()
+        let h = self.get("mysqlHost");
+        !h.is_empty() && h != "mysql"
     }
 
     /// `params/params.env` as the overlays read it (final values, in-cluster

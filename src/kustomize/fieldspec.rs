@@ -95,10 +95,12 @@ fn merge_specs(into: &mut Vec<FieldSpec>, from: &[FieldSpec]) -> Result<(), Stri
             .iter()
             .find(|s| s.path == fs.path && s.gvk().is_selected_by(&fs.gvk()));
         match present {
-            Some(s) if s.create != fs.create => return Err(format!(
+            Some(s) if s.create != fs.create => {
+                return Err(format!(
                 "conflicting fieldspecs: path '{}' for kind '{}' is given with create {} and {}",
                 fs.path, fs.kind, s.create, fs.create
-            )),
+            ))
+            }
             Some(_) => {}
             None => into.push(fs.clone()),
         }
