@@ -125,6 +125,11 @@ pub const PARAMS: &[(&str, Option<&str>, &str)] = &[
         "Secret with the S3 keys (accesskey overlay)",
     ),
     (
+        "createS3Secret",
+        Some("true"),
+        "true: create awsSecretName from the secrets; false: it exists already",
+    ),
+    (
         "imageRegistry",
         Some("ghcr.io/kubeflow"),
         "registry of the KFP images",
@@ -327,6 +332,19 @@ impl RawParams {
                     e
                 ));
             }
+            // An AWS endpoint of another region is a stale value, not a choice.
+            let aws = e.strip_prefix("s3.").and_then(|r| {
+                r.strip_suffix(".amazonaws.com.cn")
+                    .or_else(|| r.strip_suffix(".amazonaws.com"))
+            });
+            if let Some(r) = aws {
+                if r != region {
+                    return Err(format!(
+                        "parameter s3Endpoint '{}' is for region {} but awsRegion is {}; set s3Endpoint= (empty) to derive it",
+                        e, r, region
+                    ));
+                }
+            }
         }
         if val(&v, "pipelineRoot").is_empty() {
             v.insert(
@@ -337,6 +355,12 @@ impl RawParams {
             return Err(format!(
                 "parameter pipelineRoot '{}' must start with s3://",
                 val(&v, "pipelineRoot")
+            ));
+        } else if !val(&v, "pipelineRoot").starts_with(&format!("s3://{}/", val(&v, "s3Bucket"))) {
+            return Err(format!(
+                "parameter pipelineRoot '{}' is not in s3Bucket '{}'; set pipelineRoot= (empty) to derive it",
+                val(&v, "pipelineRoot"),
+                val(&v, "s3Bucket")
             ));
         }
         let port = val(&v, "mysqlPort");
@@ -379,8 +403,15 @@ impl RawParams {
             check_role_arn(&arn, &region)?;
         }
         check_dns_subdomain("awsSecretName", &val(&v, "awsSecretName"))?;
+        let create = val(&v, "createS3Secret");
+        if create != "true" && create != "false" {
+            return Err(format!(
+                "parameter createS3Secret '{}' must be true or false",
+                create
+            ));
+        }
         let mut secrets = self.secrets.clone();
-        if overlay == Overlay::AccessKey {
+        if overlay == Overlay::AccessKey && create == "true" {
             for k in ["awsAccessKeyId", "awsSecretAccessKey"] {
                 if secrets.get(k).map(Secret::is_empty).unwrap_or(true) {
                     let var = SECRETS
@@ -579,7 +610,8 @@ impl Params {
     pub fn params_env(&self) -> String {
         let mut out = String::from("# Written by kfp-aws render from the resolved parameters.\n");
         for (k, _, _) in PARAMS {
-            if *k == "overlay" {
+            // Render choices, not values the manifests read.
+            if *k == "overlay" || *k == "createS3Secret" {
                 continue;
             }
             let mut v = self.get(k).to_string();

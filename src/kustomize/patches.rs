@@ -63,9 +63,11 @@ pub fn parse_smp_docs(text: &str) -> Result<Vec<(Value, Vec<MetaText>)>, String>
 
 /// Parse patch text into strategic-merge documents or JSON 6902 operations.
 pub fn parse_patch(text: &str) -> Result<Loaded, String> {
-    let text = text.trim();
+    // A patch read from a file keeps its text as is (a final block scalar
+    // keeps its line break); inline patches arrive trimmed.
+    let blank = text.trim().is_empty();
     const BOTH: &str = "the patch is empty, which reads as both a strategic merge patch and a JSON 6902 patch; give it content";
-    if text.is_empty() {
+    if blank {
         return Err(BOTH.into());
     }
     // A list is a JSON 6902 patch, read as kustomize reads it (JSON, or

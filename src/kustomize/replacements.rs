@@ -413,7 +413,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
             src.field_path.as_str()
         };
         let value = match lookup(&list.items[si].obj, fp) {
-            Some(v) if !v.is_null() && v != Value::String(String::new()) => v,
+            Some(v) if !v.is_null() => v,
             _ => {
                 return Err(format!(
                     "fieldPath '{}' is missing for replacement source {}",

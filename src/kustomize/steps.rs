@@ -26,7 +26,7 @@ pub fn patch_text(path: &str, inline: &str, ldr: &RootLoader) -> Result<String, 
         (true, true) => Err("must specify one of patch and path".into()),
         (false, false) => Err("patch and path can't be set at the same time".into()),
         (false, true) => ldr.read_string(path),
-        (true, false) => Ok(inline.to_string()),
+        (true, false) => Ok(inline.trim().to_string()),
     }
 }
 
