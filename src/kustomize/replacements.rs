@@ -423,6 +423,8 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
             }
         };
         let value = refine(src.options.as_ref(), value)?;
+        // Every id each object has had, worked out once per replacement.
+        let all_ids: Vec<Vec<ResId>> = list.items.iter().map(|r| r.all_ids()).collect();
         for t in &rep.targets {
             let Some(sel) = &t.select else {
                 return Err("replacement target must specify resources to select".into());
@@ -443,8 +445,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
             } else {
                 Some(LabelSelector::parse(&sel.annotation_selector)?)
             };
-            for r in list.items.iter_mut() {
-                let ids = r.all_ids();
+            for (r, ids) in list.items.iter_mut().zip(&all_ids) {
                 if !ids
                     .iter()
                     .any(|id| id_selected_by(id, &sel_gvk, &sel.name, &sel.namespace))
