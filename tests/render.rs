@@ -190,6 +190,15 @@ fn external_mysql_drops_the_in_cluster_database() {
     let cfg = find(&outside, "ConfigMap", "pipeline-install-config");
     assert_eq!(cfg.obj["data"]["dbHost"], "db.example.internal");
     assert_eq!(cfg.obj["data"]["dbPort"], "3307");
+    assert_eq!(cfg.obj["data"]["mysqlHost"], "db.example.internal");
+    assert_eq!(cfg.obj["data"]["mysqlPort"], "3307");
+    // The API server's MySQL client follows the external host.
+    let api = find(&outside, "Deployment", "ml-pipeline");
+    assert_eq!(
+        env(api, "ml-pipeline-api-server", "DBCONFIG_MYSQLCONFIG_HOST")["valueFrom"]
+            ["configMapKeyRef"]["key"],
+        "dbHost"
+    );
 }
 
 #[test]
@@ -302,6 +311,11 @@ fn parameters_reach_every_consumer() {
             "team-bucket"
         );
         let cfg = find(&items, "ConfigMap", "pipeline-install-config");
+        assert_eq!(cfg.obj["data"]["bucketName"], "team-bucket");
+        assert_eq!(
+            cfg.obj["data"]["defaultPipelineRoot"],
+            "s3://team-bucket/kfp/v2"
+        );
         assert_eq!(cfg.obj["data"]["pipelineDb"], "pipes");
         assert_eq!(cfg.obj["data"]["mlmdDb"], "meta");
         assert_eq!(cfg.obj["data"]["cacheDb"], "cache");
