@@ -127,6 +127,16 @@ fn render_equals_kubectl_on_the_overlays() {
             "render --overlay {} differs from kubectl",
             overlay
         );
+        // --from: the same tree read from disk renders the same.
+        let p = example(overlay, &[]).resolve().expect("params");
+        let from_disk = Tree::new(Some(&tree))
+            .render(&p, false)
+            .expect("render --from");
+        assert_eq!(
+            text(&from_disk),
+            ours,
+            "render --from differs from the embedded tree"
+        );
     }
     let _ = std::fs::remove_dir_all(&tree);
 }
