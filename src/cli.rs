@@ -32,6 +32,23 @@ pub enum Command {
         #[arg(long)]
         no_crds: bool,
     },
+    /// Check the S3 bucket, the IAM role and the MySQL database before installing.
+    Validate {
+        #[command(flatten)]
+        params: ParamArgs,
+        /// Groups of checks to run.
+        #[arg(long, value_name = "s3,iam,mysql", default_value = "s3,iam,mysql")]
+        checks: String,
+        /// Print the report as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Seconds each network call may take.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        timeout: u64,
+        /// Do not write, read and delete a probe object with the accesskey keys.
+        #[arg(long)]
+        no_write_probe: bool,
+    },
     /// Print the cluster-scoped set shared by every install: the KFP and Argo CRDs.
     Crds {
         /// Output format.

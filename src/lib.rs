@@ -2,6 +2,9 @@
 //!
 //! The library holds the kustomize engine ([`kustomize`]) that every command
 //! of the binary builds on.
+pub mod aws;
 pub mod kustomize;
+pub mod mysqlcheck;
 pub mod params;
 pub mod render;
+pub mod validate;

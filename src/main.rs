@@ -95,6 +95,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let items = tree.render(&p, !no_crds)?;
             print(&items, output);
         }
+        Command::Validate {
+            params: a,
+            checks,
+            json,
+            timeout,
+            no_write_probe,
+        } => {
+            let selection = match kfp_aws::validate::Selection::parse(&checks) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {}", e);
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let tree = Tree::new(a.from.as_deref());
+            let p = params(&a, &tree)?;
+            let opts = kfp_aws::validate::Options {
+                selection,
+                timeout: std::time::Duration::from_secs(timeout.max(1)),
+                write_probe: !no_write_probe,
+            };
+            let report = kfp_aws::validate::run(&p, &opts);
+            let text = if json {
+                report.to_json()
+            } else {
+                report.to_table()
+            };
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            return Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
         Command::Crds { output, from } => {
             let tree = Tree::new(from.as_deref());
             print(&tree.crds()?, output);

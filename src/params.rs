@@ -599,6 +599,11 @@ impl Params {
         self.values.get(key).map(String::as_str).unwrap_or("")
     }
 
+    /// A secret value, for the checks that must use it (never for messages).
+    pub fn secret(&self, key: &str) -> Option<&Secret> {
+        self.secrets.get(key).filter(|s| !s.is_empty())
+    }
+
     /// MySQL runs in the cluster unless an external host is given.
     pub fn external_mysql(&self) -> bool {
         let h = self.get("mysqlHost");
