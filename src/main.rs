@@ -109,6 +109,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
+            if a.params.is_empty() {
+                // The example parameters name a bucket and a role that are not
+                // yours; checking them would only query someone else's account.
+                eprintln!("error: validate needs your parameters: --params FILE (start from params/params.env)");
+                return Ok(ExitCode::from(2));
+            }
             let tree = Tree::new(a.from.as_deref());
             let p = params(&a, &tree)?;
             let opts = kfp_aws::validate::Options {

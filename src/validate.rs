@@ -28,7 +28,7 @@ impl Status {
         match self {
             Status::Pass => "✓",
             Status::Fail => "✗",
-            Status::Skip => "-",
+            Status::Skip => "skipped",
         }
     }
 }
@@ -91,10 +91,10 @@ impl Report {
             .max()
             .unwrap_or(5)
             .max(5);
-        let mut s = format!("   {:<w$}  {}\n", "CHECK", "RESULT", w = w);
+        let mut s = format!("{:<7}  {:<w$}  {}\n", "STATUS", "CHECK", "RESULT", w = w);
         for c in &self.checks {
             s.push_str(&format!(
-                "{}  {:<w$}  {}\n",
+                "{:<7}  {:<w$}  {}\n",
                 c.status.mark(),
                 c.id,
                 c.message,
@@ -193,4 +193,40 @@ pub fn run(p: &Params, o: &Options) -> Report {
         }
     });
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_and_json_agree() {
+        let mut r = Report::default();
+        r.pass("s3.bucket", "bucket b exists");
+        r.fail(
+            "s3.region",
+            "bucket b is in eu-west-1 but awsRegion is us-east-1; set awsRegion=eu-west-1",
+        );
+        r.skip("s3.access", "needs the bucket");
+        assert!(!r.ok());
+        let t = r.to_table();
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "STATUS   CHECK      RESULT");
+        assert_eq!(lines[1], "✓        s3.bucket  bucket b exists");
+        assert!(lines[2].starts_with("✗        s3.region  bucket b is in eu-west-1"));
+        assert_eq!(lines[3], "skipped  s3.access  needs the bucket");
+        assert_eq!(lines[4], "1 check(s) failed");
+        let j: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(j["ok"], false);
+        assert_eq!(j["checks"][1]["status"], "fail");
+        assert_eq!(j["checks"][2]["status"], "skip");
+        assert_eq!(j["checks"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn selection_names_the_unknown_group() {
+        let s = Selection::parse("s3, mysql").unwrap();
+        assert!(s.s3 && s.mysql && !s.iam);
+        assert!(Selection::parse("s3,dns").unwrap_err().contains("'dns'"));
+    }
 }

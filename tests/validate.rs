@@ -747,3 +747,16 @@ fn trust_check_covers_every_annotated_service_account() {
     checked.sort();
     assert_eq!(annotated, checked);
 }
+
+#[test]
+fn validate_needs_your_parameters() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kfp-aws"))
+        .args(["validate", "--overlay", "iam"])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run kfp-aws");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("validate needs your parameters: --params FILE"));
+    assert!(out.stdout.is_empty());
+}
