@@ -168,11 +168,19 @@ pub fn run(p: &Params, o: &Options) -> Report {
         }
     };
     rt.block_on(async {
+        let needs_aws = o.selection.s3 || (o.selection.iam && p.overlay == Overlay::Iam);
+        let aws = !needs_aws || crate::aws::identity_check(p, o, &mut report).await;
         if o.selection.s3 {
-            crate::aws::s3_checks(p, o, &mut report).await;
+            if aws {
+                crate::aws::s3_checks(p, o, &mut report).await;
+            } else {
+                report.skip("s3", "needs usable AWS credentials (see aws.identity)");
+            }
         }
         if o.selection.iam {
-            if p.overlay == Overlay::Iam {
+            if !aws && p.overlay == Overlay::Iam {
+                report.skip("iam", "needs usable AWS credentials (see aws.identity)");
+            } else if p.overlay == Overlay::Iam {
                 crate::aws::iam_checks(p, o, &mut report).await;
             } else {
                 report.skip(

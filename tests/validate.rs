@@ -93,9 +93,11 @@ fn validate(
             cmd.env_remove(k);
         }
     }
-    cmd.env("AWS_ACCESS_KEY_ID", identity.0)
-        .env("AWS_SECRET_ACCESS_KEY", identity.1)
-        .env("AWS_CONFIG_FILE", dir.join("none"))
+    if !identity.0.is_empty() {
+        cmd.env("AWS_ACCESS_KEY_ID", identity.0)
+            .env("AWS_SECRET_ACCESS_KEY", identity.1);
+    }
+    cmd.env("AWS_CONFIG_FILE", dir.join("none"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("none"))
         .env("AWS_EC2_METADATA_DISABLED", "true");
     if let Some(url) = endpoint {
@@ -205,6 +207,12 @@ fn s3_and_iam_checks_against_moto() {
         &[],
     );
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    assert_eq!(ok.status("aws.identity"), "pass");
+    assert!(
+        ok.message("aws.identity").contains(ACCOUNT),
+        "{}",
+        ok.stdout
+    );
     assert_eq!(ok.status("s3.bucket"), "pass");
     assert_eq!(ok.status("s3.region"), "pass");
     assert_eq!(ok.status("s3.access"), "pass", "{}", ok.stdout);
@@ -269,7 +277,7 @@ fn s3_and_iam_checks_against_moto() {
         .as_array()
         .unwrap()
         .iter()
-        .all(|c| c["id"].as_str().unwrap().starts_with("s3.")));
+        .all(|c| c["id"].as_str().unwrap().starts_with("s3.") || c["id"] == "aws.identity"));
 
     // --no-write-probe only lists.
     let list_only = validate(
@@ -522,6 +530,31 @@ fn access_denied_and_bad_keys_against_enforcing_moto() {
     );
     bad.assert_no("WRONG-secret-never-printed");
 
+    // The caller's own secret key is wrong: said once, the rest is skipped.
+    let caller = validate(
+        url,
+        (admin_id.as_str(), "WRONG-caller-never-printed"),
+        &refs(&params),
+        &[
+            ("awsAccessKeyId", &reader_id),
+            ("awsSecretAccessKey", &reader_key),
+        ],
+        &["--checks", "s3"],
+    );
+    assert_eq!(caller.code, 1);
+    assert_eq!(caller.status("aws.identity"), "fail", "{}", caller.stdout);
+    assert!(
+        // AWS says SignatureDoesNotMatch; moto answers a bare 403.
+        caller
+            .message("aws.identity")
+            .contains("refused your credentials")
+            || caller.message("aws.identity").contains("does not match"),
+        "{}",
+        caller.stdout
+    );
+    assert_eq!(caller.status("s3"), "skip");
+    caller.assert_no("WRONG-caller-never-printed");
+
     // A key id AWS does not know.
     let unknown = validate(
         url,
@@ -581,12 +614,38 @@ fn unreachable_aws_is_a_failed_check_not_a_hang() {
         &["--checks", "s3"],
     );
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(r.status("s3.bucket"), "fail");
+    assert_eq!(r.status("aws.identity"), "fail");
     assert!(
-        r.message("s3.bucket").contains("did not answer"),
+        r.message("aws.identity").contains("could not reach STS"),
         "{}",
         r.stdout
     );
+    assert_eq!(r.status("s3"), "skip");
+}
+
+#[test]
+fn no_credentials_is_said_plainly() {
+    // Nothing listens here either; the credential chain fails before any call.
+    let url = format!("http://127.0.0.1:{}", support::peers::free_port());
+    let r = validate(
+        Some(&url),
+        ("", ""),
+        &refs(&accesskey("kfp-any", "us-east-1")),
+        &[
+            ("awsAccessKeyId", "AKIAEXAMPLEKEY000001"),
+            ("awsSecretAccessKey", "secret"),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.status("aws.identity"), "fail");
+    assert!(
+        r.message("aws.identity")
+            .contains("no usable AWS credentials"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.status("s3"), "skip");
 }
 
 #[test]

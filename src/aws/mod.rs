@@ -113,6 +113,49 @@ fn region_of(location: Option<&str>) -> String {
     }
 }
 
+/// Who is asking: `sts:GetCallerIdentity` needs no permission, so it tells
+/// apart "no usable credentials" from "these credentials may not do that".
+/// Returns false when nothing else can run.
+pub async fn identity_check(p: &Params, o: &Options, r: &mut Report) -> bool {
+    let cfg = sdk_config(p.get("awsRegion"), o.timeout, None).await;
+    let sts = aws_sdk_sts::Client::new(&cfg);
+    match sts.get_caller_identity().send().await {
+        Ok(out) => {
+            r.pass(
+                "aws.identity",
+                format!("checking as {}", out.arn().unwrap_or("an unnamed identity")),
+            );
+            true
+        }
+        Err(e) => {
+            use aws_sdk_sts::error::SdkError;
+            let msg = match &e {
+                SdkError::ServiceError(se) => {
+                    let code = se.err().code().unwrap_or("").to_string();
+                    match code.as_str() {
+                        "InvalidClientTokenId" => "AWS does not know the access key id of your credentials; check AWS_PROFILE or AWS_ACCESS_KEY_ID".to_string(),
+                        "SignatureDoesNotMatch" => "the secret key of your credentials does not match the key id; check AWS_PROFILE or AWS_SECRET_ACCESS_KEY".to_string(),
+                        "ExpiredToken" => "your AWS session has expired; log in again (aws sso login, or new session credentials)".to_string(),
+                        _ => format!(
+                            "AWS refused your credentials ({}); check AWS_PROFILE, or the pair AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+                            if code.is_empty() { format!("HTTP {}", se.raw().status().as_u16()) } else { code }
+                        ),
+                    }
+                }
+                SdkError::TimeoutError(_) => "STS did not answer in time; check the network and AWS_ENDPOINT_URL".to_string(),
+                // Connection trouble is I/O or a timeout; a credential chain
+                // that found nothing also surfaces as a dispatch failure.
+                SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+                    "could not reach STS; check the network and AWS_ENDPOINT_URL".to_string()
+                }
+                _ => "no usable AWS credentials: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance role is available".to_string(),
+            };
+            r.fail("aws.identity", msg);
+            false
+        }
+    }
+}
+
 /// The bucket exists, is in `awsRegion`, and (accesskey overlay) the keys that
 /// will go into the cluster can list, write, read and delete under the prefix.
 pub async fn s3_checks(p: &Params, o: &Options, r: &mut Report) {
