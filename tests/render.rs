@@ -306,6 +306,18 @@ fn parameters_reach_every_consumer() {
             "{}: the base bucket placeholder survived",
             overlay
         );
+        // Uploaded pipeline packages live under the prefix too, so a role or
+        // key limited to <bucket>/<prefix>* is enough for the API server.
+        assert_eq!(
+            env(
+                find(&items, "Deployment", "ml-pipeline"),
+                "ml-pipeline-api-server",
+                "OBJECTSTORECONFIG_PIPELINEPATH"
+            )["value"],
+            Value::String("kfp/pipelines".into()),
+            "{}",
+            overlay
+        );
         assert!(
             !all.contains("us-east-1"),
             "{}: the base region placeholder survived",
