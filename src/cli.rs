@@ -49,6 +49,19 @@ pub enum Command {
         #[arg(long)]
         no_write_probe: bool,
     },
+    /// Install on a cluster: server-side apply of the render, CRDs first.
+    Apply {
+        #[command(flatten)]
+        params: ParamArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Run `validate` first; a failed check stops before anything is sent.
+        #[arg(long)]
+        validate: bool,
+        /// Leave out the shared CRDs (installed once with `crds --apply`).
+        #[arg(long)]
+        no_crds: bool,
+    },
     /// Print the cluster-scoped set shared by every install: the KFP and Argo CRDs.
     Crds {
         /// Output format.
@@ -57,6 +70,11 @@ pub enum Command {
         /// Render your copy of the manifest tree instead of the embedded one.
         #[arg(long, value_name = "DIR")]
         from: Option<PathBuf>,
+        /// Apply them to the cluster (and wait until they are established) instead of printing.
+        #[arg(long)]
+        apply: bool,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Check that DIR/install.yaml is what DIR/params.env renders today; print a diff if not.
     Check {
@@ -92,6 +110,26 @@ pub struct ParamArgs {
     /// Render your copy of the manifest tree instead of the embedded one.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
+}
+
+/// Which cluster, and how to apply.
+#[derive(Args, Debug, Clone)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Server-side dry run (dryRun=All): report what would change, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over fields that another field manager owns.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Seconds to wait for CRDs to become established.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub crd_timeout: u64,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -2,6 +2,7 @@
 //!
 //! The library holds the kustomize engine ([`kustomize`]) that every command
 //! of the binary builds on.
+pub mod apply;
 pub mod aws;
 pub mod kustomize;
 pub mod mysqlcheck;

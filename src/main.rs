@@ -18,8 +18,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             // One line, whatever the source of the message.
-            let msg = e
-                .to_string()
+            let msg = format!("{:#}", e)
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
@@ -74,6 +73,17 @@ fn params(a: &ParamArgs, tree: &Tree) -> anyhow::Result<Params> {
         raw.set(s).map_err(anyhow::Error::msg)?;
     }
     raw.resolve().map_err(anyhow::Error::msg)
+}
+
+fn apply_options(c: &cli::ClusterArgs, install: Option<String>) -> kfp_aws::apply::ApplyOptions {
+    kfp_aws::apply::ApplyOptions {
+        kubeconfig: c.kubeconfig.clone(),
+        context: c.context.clone(),
+        dry_run: c.dry_run,
+        force_conflicts: c.force_conflicts,
+        crd_timeout: std::time::Duration::from_secs(c.crd_timeout),
+        install,
+    }
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -136,9 +146,59 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             });
         }
-        Command::Crds { output, from } => {
+        Command::Crds {
+            output,
+            from,
+            apply,
+            cluster,
+        } => {
             let tree = Tree::new(from.as_deref());
-            print(&tree.crds()?, output);
+            if apply {
+                let summary = kfp_aws::apply::apply(&tree.crds()?, &apply_options(&cluster, None))?;
+                let _ = std::io::stdout()
+                    .lock()
+                    .write_all(summary.to_table().as_bytes());
+            } else {
+                print(&tree.crds()?, output);
+            }
+        }
+        Command::Apply {
+            params: a,
+            cluster,
+            validate,
+            no_crds,
+        } => {
+            if a.params.is_empty() {
+                eprintln!("error: apply needs your parameters: --params FILE (start from params/params.env)");
+                return Ok(ExitCode::from(2));
+            }
+            let tree = Tree::new(a.from.as_deref());
+            let p = params(&a, &tree)?;
+            let items = tree.render(&p, !no_crds)?;
+            if validate {
+                let opts = kfp_aws::validate::Options {
+                    selection: kfp_aws::validate::Selection {
+                        s3: true,
+                        iam: true,
+                        mysql: true,
+                    },
+                    timeout: std::time::Duration::from_secs(10),
+                    write_probe: true,
+                };
+                let report = kfp_aws::validate::run(&p, &opts);
+                eprint!("{}", report.to_table());
+                if !report.ok() {
+                    eprintln!("error: validation failed; nothing was applied");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+            let summary = kfp_aws::apply::apply(
+                &items,
+                &apply_options(&cluster, Some(p.get("namespace").to_string())),
+            )?;
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(summary.to_table().as_bytes());
         }
         Command::Check {
             dir,
