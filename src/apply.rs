@@ -42,6 +42,8 @@ pub struct ApplyOptions {
     /// The install the objects belong to (its namespace); `None` for the
     /// shared CRDs, which carry no inventory label.
     pub install: Option<String>,
+    /// Delete objects of this install that the render no longer contains.
+    pub prune: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,13 +51,27 @@ pub enum Outcome {
     Created,
     Configured,
     Unchanged,
+    Pruned,
 }
 
 /// What happened, per kind.
 #[derive(Default, Debug)]
 pub struct Summary {
-    pub counts: BTreeMap<String, [usize; 3]>,
+    pub counts: BTreeMap<String, [usize; 4]>,
     pub dry_run: bool,
+    /// A summary of `delete`: the last column says DELETED.
+    pub deleting: bool,
+}
+
+impl Outcome {
+    fn word(&self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Configured => "configured",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Pruned => "pruned",
+        }
+    }
 }
 
 impl Summary {
@@ -74,26 +90,49 @@ impl Summary {
             .max()
             .unwrap_or(4)
             .max(4);
+        if self.deleting {
+            let mut s = format!("{:<w$}  {:>7}\n", "KIND", "DELETED", w = w);
+            for (k, c) in &self.counts {
+                s.push_str(&format!(
+                    "{:<w$}  {:>7}\n",
+                    k,
+                    c[Outcome::Pruned as usize],
+                    w = w
+                ));
+            }
+            s.push_str(&format!(
+                "{}{} deleted\n",
+                if self.dry_run {
+                    "(server dry run) "
+                } else {
+                    ""
+                },
+                self.total(Outcome::Pruned)
+            ));
+            return s;
+        }
         let mut s = format!(
-            "{:<w$}  {:>7}  {:>10}  {:>9}\n",
+            "{:<w$}  {:>7}  {:>10}  {:>9}  {:>6}\n",
             "KIND",
             "CREATED",
             "CONFIGURED",
             "UNCHANGED",
+            "PRUNED",
             w = w
         );
         for (k, c) in &self.counts {
             s.push_str(&format!(
-                "{:<w$}  {:>7}  {:>10}  {:>9}\n",
+                "{:<w$}  {:>7}  {:>10}  {:>9}  {:>6}\n",
                 k,
                 c[0],
                 c[1],
                 c[2],
+                c[3],
                 w = w
             ));
         }
         s.push_str(&format!(
-            "{}{} created, {} configured, {} unchanged\n",
+            "{}{} created, {} configured, {} unchanged, {} pruned\n",
             if self.dry_run {
                 "(server dry run) "
             } else {
@@ -101,7 +140,8 @@ impl Summary {
             },
             self.total(Outcome::Created),
             self.total(Outcome::Configured),
-            self.total(Outcome::Unchanged)
+            self.total(Outcome::Unchanged),
+            self.total(Outcome::Pruned)
         ));
         s
     }
@@ -162,38 +202,21 @@ async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Sum
         ..Default::default()
     };
     let mut waves: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
-    for r in items {
-        let mut obj = r.obj.clone();
-        if let Some(install) = &o.install {
-            let kind = obj["kind"].as_str().unwrap_or("");
-            if kind != "CustomResourceDefinition" {
-                let meta = obj["metadata"]
-                    .as_object_mut()
-                    .ok_or_else(|| anyhow!("an object has no metadata"))?;
-                let labels = meta
-                    .entry("labels")
-                    .or_insert_with(|| Value::Object(Default::default()));
-                if let Some(l) = labels.as_object_mut() {
-                    l.insert(INSTALL_LABEL.into(), Value::String(install.clone()));
-                }
-            }
-        }
+    for obj in labelled(items, o)? {
         waves
             .entry(wave(obj["kind"].as_str().unwrap_or("")))
             .or_default()
             .push(obj);
     }
     let total: usize = waves.values().map(Vec::len).sum();
+    let applied: std::collections::BTreeSet<(String, String, String)> =
+        waves.values().flatten().map(object_key).collect();
     let mut done = 0;
     for (w, objs) in waves {
         let results = apply_wave(&client, &discovery, objs.clone(), o).await?;
         for (kind, name, outcome) in results {
             done += 1;
-            let verb = match outcome {
-                Outcome::Created => "created",
-                Outcome::Configured => "configured",
-                Outcome::Unchanged => "unchanged",
-            };
+            let verb = outcome.word();
             eprintln!(
                 "[{}/{}] {}/{} {}{}",
                 done,
@@ -218,6 +241,382 @@ async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Sum
                     .await
                     .context("API discovery failed")?;
             }
+        }
+    }
+    if o.prune {
+        if let Some(install) = &o.install {
+            for (kind, target, name) in installed(&client, &discovery, install).await? {
+                let ns = target.namespace.clone().unwrap_or_default();
+                if applied.contains(&(kind.clone(), ns, name.clone())) {
+                    continue;
+                }
+                delete_one(&target.api, &name, o.dry_run)
+                    .await
+                    .map_err(|e| e.context(format!("{} {}", kind, name)))?;
+                eprintln!(
+                    "{}/{} pruned{}",
+                    kind,
+                    name,
+                    if o.dry_run { " (dry run)" } else { "" }
+                );
+                summary.add(&kind, Outcome::Pruned);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// The objects as they are sent: with the inventory label of the install
+/// (all but CRDs).
+fn labelled(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for r in items {
+        let mut obj = r.obj.clone();
+        if let Some(install) = &o.install {
+            if obj["kind"] != "CustomResourceDefinition" {
+                let meta = obj["metadata"]
+                    .as_object_mut()
+                    .ok_or_else(|| anyhow!("an object has no metadata"))?;
+                let labels = meta
+                    .entry("labels")
+                    .or_insert_with(|| Value::Object(Default::default()));
+                if let Some(l) = labels.as_object_mut() {
+                    l.insert(INSTALL_LABEL.into(), Value::String(install.clone()));
+                }
+            }
+        }
+        out.push(obj);
+    }
+    Ok(out)
+}
+
+/// One object whose live state differs from what `apply` would make of it.
+pub struct ObjectDiff {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    /// Live object as YAML (empty when it does not exist yet).
+    pub live: String,
+    /// The server's dry-run result of the apply, as YAML.
+    pub merged: String,
+}
+
+/// What `apply` would change: for every object, the live object against the
+/// server-side dry-run result, without server-owned fields, Secret values
+/// masked. Objects without change are left out.
+pub fn diff(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<ObjectDiff>> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(diff_async(items, o))
+}
+
+async fn diff_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<ObjectDiff>> {
+    let client = client(o).await?;
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .context("API discovery failed")?;
+    let mut out = Vec::new();
+    for obj in labelled(items, o)? {
+        let (kind, namespace, name) = object_key(&obj);
+        let api_version = obj["apiVersion"].as_str().unwrap_or("");
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let Some((ar, caps)) = discovery.resolve_gvk(&GroupVersionKind::gvk(group, version, &kind))
+        else {
+            bail!(
+                "the cluster does not serve {} {} (is its CRD installed?)",
+                api_version,
+                kind
+            );
+        };
+        let api: Api<DynamicObject> = if caps.scope == Scope::Namespaced {
+            Api::namespaced_with(
+                client.clone(),
+                if namespace.is_empty() {
+                    "default"
+                } else {
+                    &namespace
+                },
+                &ar,
+            )
+        } else {
+            Api::all_with(client.clone(), &ar)
+        };
+        let mut pp = PatchParams::apply(FIELD_MANAGER);
+        pp.force = o.force_conflicts;
+        pp.dry_run = true;
+        let live = with_retries(|| api.get_opt(&name))
+            .await
+            .map_err(|e| anyhow!("{} {}: {}", kind, name, describe(&e)))?;
+        let patch = Patch::Apply(&obj);
+        let merged = with_retries(|| api.patch(&name, &pp, &patch))
+            .await
+            .map_err(|e| anyhow!("{} {}: {}", kind, name, describe(&e)))?;
+        let mut live = live
+            .map(|l| serde_json::to_value(&l))
+            .transpose()?
+            .map(|v| comparable(&v));
+        let mut merged = comparable(&serde_json::to_value(&merged)?);
+        if live.as_ref() == Some(&merged) {
+            continue;
+        }
+        if kind == "Secret" {
+            mask_secrets(live.as_mut(), &mut merged);
+        }
+        out.push(ObjectDiff {
+            kind,
+            namespace,
+            name,
+            live: live
+                .map(|v| crate::kustomize::yaml::to_yaml(&v))
+                .unwrap_or_default(),
+            merged: crate::kustomize::yaml::to_yaml(&merged),
+        });
+    }
+    Ok(out)
+}
+
+/// Replace Secret values with `***`; a value that changes shows as
+/// `*** (before)` and `*** (after)`, as kubectl diff does.
+fn mask_secrets(live: Option<&mut Value>, merged: &mut Value) {
+    let empty = Value::Null;
+    for field in ["data", "stringData"] {
+        let before = live
+            .as_ref()
+            .map(|l| l[field].clone())
+            .unwrap_or(Value::Null);
+        if let Some(m) = merged.get_mut(field).and_then(Value::as_object_mut) {
+            for (k, v) in m.iter_mut() {
+                let same = before.get(k).unwrap_or(&empty) == v;
+                *v = Value::String(if same {
+                    "***".into()
+                } else {
+                    "*** (after)".into()
+                });
+            }
+        }
+    }
+    if let Some(l) = live {
+        for field in ["data", "stringData"] {
+            let after = merged[field].clone();
+            if let Some(m) = l.get_mut(field).and_then(Value::as_object_mut) {
+                for (k, v) in m.iter_mut() {
+                    let same = after.get(k).map(|a| a == "***").unwrap_or(false);
+                    *v = Value::String(if same {
+                        "***".into()
+                    } else {
+                        "*** (before)".into()
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn object_key(v: &Value) -> (String, String, String) {
+    (
+        v["kind"].as_str().unwrap_or("").to_string(),
+        v["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+        v["metadata"]["name"].as_str().unwrap_or("").to_string(),
+    )
+}
+
+/// The kinds an install is made of, and so the only kinds prune and delete
+/// look at. Prune never deletes Namespaces; neither touches CRDs (except
+/// `delete --with-crds`).
+const INSTALL_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "PersistentVolumeClaim",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PriorityClass",
+];
+
+struct Target {
+    api: Api<DynamicObject>,
+    namespace: Option<String>,
+}
+
+/// Every object labelled as part of `install`: in its namespace, and
+/// cluster-scoped. Workloads first: the reverse of the apply order.
+async fn installed(
+    client: &Client,
+    discovery: &Discovery,
+    install: &str,
+) -> anyhow::Result<Vec<(String, Target, String)>> {
+    let selector = format!("{}={}", INSTALL_LABEL, install);
+    let mut out = Vec::new();
+    for group in discovery.groups() {
+        for (ar, caps) in group.recommended_resources() {
+            if !INSTALL_KINDS.contains(&ar.kind.as_str()) {
+                continue;
+            }
+            let namespaced = caps.scope == Scope::Namespaced;
+            let make = || -> Api<DynamicObject> {
+                if namespaced {
+                    Api::namespaced_with(client.clone(), install, &ar)
+                } else {
+                    Api::all_with(client.clone(), &ar)
+                }
+            };
+            let api = make();
+            let lp = kube::api::ListParams::default().labels(&selector);
+            let list = with_retries(|| api.list(&lp))
+                .await
+                .map_err(|e| anyhow!("listing {}: {}", ar.kind, describe(&e)))?;
+            for item in list {
+                let name = item.metadata.name.clone().unwrap_or_default();
+                let target = Target {
+                    api: make(),
+                    namespace: if namespaced {
+                        Some(install.to_string())
+                    } else {
+                        None
+                    },
+                };
+                out.push((ar.kind.clone(), target, name));
+            }
+        }
+    }
+    out.sort_by_key(|(kind, _, name)| (std::cmp::Reverse(wave(kind)), kind.clone(), name.clone()));
+    Ok(out)
+}
+
+async fn delete_one(api: &Api<DynamicObject>, name: &str, dry_run: bool) -> anyhow::Result<()> {
+    let dp = if dry_run {
+        kube::api::DeleteParams::default().dry_run()
+    } else {
+        kube::api::DeleteParams::default()
+    };
+    match with_retries(|| api.delete(name, &dp)).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
+        Err(e) => Err(anyhow!(describe(&e))),
+    }
+}
+
+pub struct DeleteOptions {
+    pub cluster: ApplyOptions,
+    pub with_crds: bool,
+    /// The names of the shared CRDs (from the render).
+    pub crds: Vec<String>,
+}
+
+/// Remove one install: its labelled objects (workloads first), its
+/// Namespace last, and with `with_crds` the shared CRDs, unless another
+/// install is still on the cluster.
+pub fn delete(o: &DeleteOptions) -> anyhow::Result<Summary> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(delete_async(o))
+}
+
+async fn delete_async(o: &DeleteOptions) -> anyhow::Result<Summary> {
+    let install = o
+        .cluster
+        .install
+        .clone()
+        .ok_or_else(|| anyhow!("delete needs the install's namespace"))?;
+    let client = client(&o.cluster).await?;
+    let discovery = Discovery::new(client.clone())
+        .run()
+        .await
+        .context("API discovery failed")?;
+    let dry = o.cluster.dry_run;
+    if o.with_crds {
+        // Another install is any Deployment labelled with another namespace.
+        let ar = kube::api::ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apps", "v1", "Deployment"),
+            "deployments",
+        );
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        let lp = kube::api::ListParams::default()
+            .labels(&format!("{},{}!={}", INSTALL_LABEL, INSTALL_LABEL, install));
+        let others = with_retries(|| api.list(&lp))
+            .await
+            .map_err(|e| anyhow!("listing installs: {}", describe(&e)))?;
+        let mut names: Vec<String> = others
+            .iter()
+            .filter_map(|d| {
+                d.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(INSTALL_LABEL).cloned())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        if !names.is_empty() {
+            bail!(
+                "other installs still use the shared CRDs: {}; delete them first, or leave out --with-crds",
+                names.iter().map(|n| format!("namespace {}", n)).collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+    let mut summary = Summary {
+        dry_run: dry,
+        deleting: true,
+        ..Default::default()
+    };
+    let suffix = if dry { " (dry run)" } else { "" };
+    for (kind, target, name) in installed(&client, &discovery, &install).await? {
+        delete_one(&target.api, &name, dry)
+            .await
+            .map_err(|e| e.context(format!("{} {}", kind, name)))?;
+        eprintln!("{}/{} deleted{}", kind, name, suffix);
+        summary.add(&kind, Outcome::Pruned);
+    }
+    let ns_ar = kube::api::ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("", "v1", "Namespace"),
+        "namespaces",
+    );
+    let ns_api: Api<DynamicObject> = Api::all_with(client.clone(), &ns_ar);
+    if let Some(ns) = with_retries(|| ns_api.get_opt(&install))
+        .await
+        .map_err(|e| anyhow!(describe(&e)))?
+    {
+        let ours = ns
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(INSTALL_LABEL))
+            .map(|v| v == &install)
+            .unwrap_or(false);
+        if ours {
+            delete_one(&ns_api, &install, dry)
+                .await
+                .map_err(|e| e.context(format!("Namespace {}", install)))?;
+            eprintln!("Namespace/{} deleted{}", install, suffix);
+            summary.add("Namespace", Outcome::Pruned);
+        }
+    }
+    if o.with_crds {
+        let crd_ar = kube::api::ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+            "customresourcedefinitions",
+        );
+        let crd_api: Api<DynamicObject> = Api::all_with(client.clone(), &crd_ar);
+        for name in &o.crds {
+            delete_one(&crd_api, name, dry)
+                .await
+                .map_err(|e| e.context(format!("CustomResourceDefinition {}", name)))?;
+            eprintln!("CustomResourceDefinition/{} deleted{}", name, suffix);
+            summary.add("CustomResourceDefinition", Outcome::Pruned);
         }
     }
     Ok(summary)
@@ -423,6 +822,18 @@ mod tests {
     }
 
     #[test]
+    fn delete_summary_says_deleted() {
+        let mut s = Summary {
+            deleting: true,
+            ..Default::default()
+        };
+        s.add("Service", Outcome::Pruned);
+        s.add("Service", Outcome::Pruned);
+        let t = s.to_table();
+        assert_eq!(t, "KIND     DELETED\nService        2\n2 deleted\n");
+    }
+
+    #[test]
     fn summary_counts_per_kind() {
         let mut s = Summary::default();
         s.add("Deployment", Outcome::Created);
@@ -430,12 +841,12 @@ mod tests {
         s.add("ConfigMap", Outcome::Configured);
         let t = s.to_table();
         assert!(
-            t.contains("ConfigMap         0           1          0"),
+            t.contains("ConfigMap         0           1          0       0\n"),
             "{}",
             t
         );
         assert!(
-            t.ends_with("1 created, 1 configured, 1 unchanged\n"),
+            t.ends_with("1 created, 1 configured, 1 unchanged, 0 pruned\n"),
             "{}",
             t
         );

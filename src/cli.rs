@@ -61,6 +61,29 @@ pub enum Command {
         /// Leave out the shared CRDs (installed once with `crds --apply`).
         #[arg(long)]
         no_crds: bool,
+        /// Delete objects of this install that the render no longer contains (never CRDs).
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Show what `apply` would change, as a unified diff per object (exit 0: none, 1: changes, 2: error).
+    Diff {
+        #[command(flatten)]
+        params: ParamArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Leave out the shared CRDs.
+        #[arg(long)]
+        no_crds: bool,
+    },
+    /// Remove an install: its objects (by their inventory label) and its namespace.
+    Delete {
+        #[command(flatten)]
+        params: ParamArgs,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Also remove the shared CRDs; refused while another install is on the cluster.
+        #[arg(long)]
+        with_crds: bool,
     },
     /// Print the cluster-scoped set shared by every install: the KFP and Argo CRDs.
     Crds {

@@ -75,7 +75,11 @@ fn params(a: &ParamArgs, tree: &Tree) -> anyhow::Result<Params> {
     raw.resolve().map_err(anyhow::Error::msg)
 }
 
-fn apply_options(c: &cli::ClusterArgs, install: Option<String>) -> kfp_aws::apply::ApplyOptions {
+fn apply_options(
+    c: &cli::ClusterArgs,
+    install: Option<String>,
+    prune: bool,
+) -> kfp_aws::apply::ApplyOptions {
     kfp_aws::apply::ApplyOptions {
         kubeconfig: c.kubeconfig.clone(),
         context: c.context.clone(),
@@ -83,6 +87,7 @@ fn apply_options(c: &cli::ClusterArgs, install: Option<String>) -> kfp_aws::appl
         force_conflicts: c.force_conflicts,
         crd_timeout: std::time::Duration::from_secs(c.crd_timeout),
         install,
+        prune,
     }
 }
 
@@ -154,7 +159,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let tree = Tree::new(from.as_deref());
             if apply {
-                let summary = kfp_aws::apply::apply(&tree.crds()?, &apply_options(&cluster, None))?;
+                let summary =
+                    kfp_aws::apply::apply(&tree.crds()?, &apply_options(&cluster, None, false))?;
                 let _ = std::io::stdout()
                     .lock()
                     .write_all(summary.to_table().as_bytes());
@@ -162,11 +168,101 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 print(&tree.crds()?, output);
             }
         }
+        Command::Diff {
+            params: a,
+            cluster,
+            no_crds,
+        } => {
+            // kubectl diff's convention: 0 no change, 1 changes, 2 trouble.
+            let result = (|| -> anyhow::Result<Vec<kfp_aws::apply::ObjectDiff>> {
+                if a.params.is_empty() {
+                    anyhow::bail!(
+                        "diff needs your parameters: --params FILE (start from params/params.env)"
+                    );
+                }
+                let tree = Tree::new(a.from.as_deref());
+                let p = params(&a, &tree)?;
+                let items = tree.render(&p, !no_crds)?;
+                kfp_aws::apply::diff(
+                    &items,
+                    &apply_options(&cluster, Some(p.get("namespace").to_string()), false),
+                )
+            })();
+            let diffs = match result {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!(
+                        "error: {}",
+                        format!("{:#}", e)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            use std::io::IsTerminal;
+            let colour = std::io::stdout().is_terminal();
+            let mut out = std::io::stdout().lock();
+            for d in &diffs {
+                let id = if d.namespace.is_empty() {
+                    format!("{}/{}", d.kind, d.name)
+                } else {
+                    format!("{}/{}/{}", d.kind, d.namespace, d.name)
+                };
+                let text = similar::TextDiff::from_lines(&d.live, &d.merged)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(&format!("live/{}", id), &format!("merged/{}", id))
+                    .to_string();
+                for line in text.lines() {
+                    let painted = match line.as_bytes().first() {
+                        Some(b'-') if colour => format!("\x1b[31m{}\x1b[0m", line),
+                        Some(b'+') if colour => format!("\x1b[32m{}\x1b[0m", line),
+                        _ => line.to_string(),
+                    };
+                    let _ = writeln!(out, "{}", painted);
+                }
+            }
+            eprintln!("{} object(s) would change", diffs.len());
+            return Ok(if diffs.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+        Command::Delete {
+            params: a,
+            cluster,
+            with_crds,
+        } => {
+            if a.params.is_empty() {
+                eprintln!("error: delete needs your parameters: --params FILE (they name the install's namespace)");
+                return Ok(ExitCode::from(2));
+            }
+            let tree = Tree::new(a.from.as_deref());
+            let p = params(&a, &tree)?;
+            let crds = tree
+                .crds()?
+                .iter()
+                .filter_map(|r| r.obj["metadata"]["name"].as_str().map(str::to_string))
+                .collect();
+            let o = kfp_aws::apply::DeleteOptions {
+                cluster: apply_options(&cluster, Some(p.get("namespace").to_string()), false),
+                with_crds,
+                crds,
+            };
+            let summary = kfp_aws::apply::delete(&o)?;
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(summary.to_table().as_bytes());
+        }
         Command::Apply {
             params: a,
             cluster,
             validate,
             no_crds,
+            prune,
         } => {
             if a.params.is_empty() {
                 eprintln!("error: apply needs your parameters: --params FILE (start from params/params.env)");
@@ -194,7 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let summary = kfp_aws::apply::apply(
                 &items,
-                &apply_options(&cluster, Some(p.get("namespace").to_string())),
+                &apply_options(&cluster, Some(p.get("namespace").to_string()), prune),
             )?;
             let _ = std::io::stdout()
                 .lock()

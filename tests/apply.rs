@@ -431,3 +431,275 @@ fn apply_needs_your_parameters() {
     );
     let _ = Duration::from_secs(0);
 }
+
+fn keys_of(api: &FakeApi, install: &str) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = api
+        .objects()
+        .iter()
+        .filter(|o| o["metadata"]["labels"]["kfp-aws.kubeflow.org/install"] == install)
+        .map(key)
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn prune_removes_what_the_render_dropped_and_nothing_else() {
+    let api = FakeApi::start();
+    let dir = scratch();
+    let kc = api.kubeconfig(&dir);
+    for ns in ["team-a", "team-b"] {
+        let set = format!("namespace={}", ns);
+        assert_eq!(apply(&kc, "iam", &["--set", &set]).code, 0);
+    }
+    let b_before = versions(&api)
+        .into_iter()
+        .filter(|(k, _)| k.1 == "team-b" || k.2.starts_with("team-b"))
+        .collect::<Vec<_>>();
+    let external = [
+        "--set",
+        "namespace=team-a",
+        "--set",
+        "mysqlHost=db.example.com",
+    ];
+
+    // Without --prune the in-cluster MySQL stays behind.
+    let kept = apply(&kc, "iam", &external);
+    assert_eq!(kept.code, 0, "{}", kept.stderr);
+    assert!(api
+        .get("apps/v1", "Deployment", Some("team-a"), "mysql")
+        .is_some());
+
+    // A dry run says what would go, and leaves it.
+    let dry = apply(
+        &kc,
+        "iam",
+        &[&external[..], &["--prune", "--dry-run"]].concat(),
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(
+        dry.stderr.contains("Deployment/mysql pruned (dry run)"),
+        "{}",
+        dry.stderr
+    );
+    assert!(api
+        .get("apps/v1", "Deployment", Some("team-a"), "mysql")
+        .is_some());
+
+    let pruned = apply(&kc, "iam", &[&external[..], &["--prune"]].concat());
+    assert_eq!(pruned.code, 0, "{}", pruned.stderr);
+    assert!(api
+        .get("apps/v1", "Deployment", Some("team-a"), "mysql")
+        .is_none());
+    assert!(api.get("v1", "Service", Some("team-a"), "mysql").is_none());
+    // The cluster now holds exactly the new render of team-a ...
+    let mut want: Vec<_> = rendered(
+        "iam",
+        &[
+            "--no-crds",
+            "--set",
+            "namespace=team-a",
+            "--set",
+            "mysqlHost=db.example.com",
+        ],
+    )
+    .iter()
+    .map(key)
+    .collect();
+    want.sort();
+    assert_eq!(keys_of(&api, "team-a"), want);
+    let full = rendered("iam", &["--no-crds", "--set", "namespace=team-a"]).len();
+    let dropped = full - want.len();
+    assert!(dropped >= 3, "mysql Deployment, Service and PVC at least");
+    assert!(
+        pruned.stdout.contains(&format!(", {} pruned", dropped)),
+        "{}",
+        pruned.stdout
+    );
+    // ... and team-b is untouched, CRDs included.
+    let b_after = versions(&api)
+        .into_iter()
+        .filter(|(k, _)| k.1 == "team-b" || k.2.starts_with("team-b"))
+        .collect::<Vec<_>>();
+    assert_eq!(b_before, b_after);
+    assert!(api
+        .get("apps/v1", "Deployment", Some("team-b"), "mysql")
+        .is_some());
+    assert_eq!(
+        api.objects()
+            .iter()
+            .filter(|o| o["kind"] == "CustomResourceDefinition")
+            .count(),
+        11
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn delete(kubeconfig: &Path, ns: &str, extra: &[&str]) -> Out {
+    let params = repo().join("params/params.env");
+    let set = format!("namespace={}", ns);
+    let mut args = vec![
+        "delete",
+        "--overlay",
+        "iam",
+        "--params",
+        params.to_str().unwrap(),
+        "--set",
+        &set,
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    kfp(&args, &[])
+}
+
+#[test]
+fn delete_one_install_then_the_last_with_its_crds() {
+    let api = FakeApi::start();
+    let dir = scratch();
+    let kc = api.kubeconfig(&dir);
+    assert_eq!(
+        kfp(
+            &["crds", "--apply", "--kubeconfig", kc.to_str().unwrap()],
+            &[]
+        )
+        .code,
+        0
+    );
+    for ns in ["team-a", "team-b"] {
+        let set = format!("namespace={}", ns);
+        assert_eq!(apply(&kc, "iam", &["--no-crds", "--set", &set]).code, 0);
+    }
+    let b_before = keys_of(&api, "team-b");
+
+    // The CRDs are shared: refused while team-b is installed, and nothing is deleted.
+    let refused = delete(&kc, "team-a", &["--with-crds"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains("other installs still use the shared CRDs: namespace team-b"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!keys_of(&api, "team-a").is_empty());
+
+    let a = delete(&kc, "team-a", &[]);
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert!(
+        keys_of(&api, "team-a").is_empty(),
+        "{:?}",
+        keys_of(&api, "team-a")
+    );
+    assert!(api.get("v1", "Namespace", None, "team-a").is_none());
+    assert_eq!(keys_of(&api, "team-b"), b_before);
+    assert_eq!(
+        api.objects()
+            .iter()
+            .filter(|o| o["kind"] == "CustomResourceDefinition")
+            .count(),
+        11
+    );
+
+    let b = delete(&kc, "team-b", &["--with-crds"]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert!(
+        api.objects().is_empty(),
+        "left: {:?}",
+        api.objects().iter().map(key).collect::<Vec<_>>()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn diff(kubeconfig: &Path, overlay: &str, extra: &[&str], envs: &[(&str, &str)]) -> Out {
+    let params = repo().join("params/params.env");
+    let mut args = vec![
+        "diff",
+        "--overlay",
+        overlay,
+        "--params",
+        params.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    kfp(&args, envs)
+}
+
+#[test]
+fn diff_exit_codes_and_masked_secrets() {
+    let api = FakeApi::start();
+    let dir = scratch();
+    let kc = api.kubeconfig(&dir);
+    let keys = [
+        ("KFP_AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY000001"),
+        ("KFP_AWS_SECRET_ACCESS_KEY", "first-secret-never-printed"),
+        ("KFP_MYSQL_USER", "root"),
+        ("KFP_MYSQL_PASSWORD", ""),
+    ];
+
+    // Nothing installed: everything would be created.
+    let empty = diff(&kc, "accesskey", &[], &keys);
+    assert_eq!(empty.code, 1, "{}", empty.stderr);
+    assert!(
+        empty
+            .stdout
+            .contains("+++ merged/Deployment/kubeflow/ml-pipeline"),
+        "{}",
+        &empty.stdout[..empty.stdout.len().min(2000)]
+    );
+    assert!(!empty.stdout.contains("first-secret-never-printed"));
+    assert!(api.objects().is_empty(), "diff changed the server");
+
+    // Installed: no change, nothing printed.
+    let params = repo().join("params/params.env");
+    let mut args = vec![
+        "apply",
+        "--overlay",
+        "accesskey",
+        "--params",
+        params.to_str().unwrap(),
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ];
+    let installed = kfp(&args, &keys);
+    assert_eq!(installed.code, 0, "{}", installed.stderr);
+    let same = diff(&kc, "accesskey", &[], &keys);
+    assert_eq!(same.code, 0, "{}\n{}", same.stdout, same.stderr);
+    assert!(same.stdout.is_empty(), "{}", same.stdout);
+
+    // A new image tag and a new secret key: the diff shows the tag, masks the key.
+    let changed_keys = [
+        keys[0],
+        ("KFP_AWS_SECRET_ACCESS_KEY", "second-secret-never-printed"),
+        keys[2],
+        keys[3],
+    ];
+    let changed = diff(
+        &kc,
+        "accesskey",
+        &["--set", "kfpVersion=2.14.3"],
+        &changed_keys,
+    );
+    assert_eq!(changed.code, 1, "{}", changed.stderr);
+    assert!(changed.stdout.contains(":2.14.3"), "{}", changed.stdout);
+    assert!(
+        changed.stdout.contains("*** (before)") && changed.stdout.contains("*** (after)"),
+        "{}",
+        changed.stdout
+    );
+    for secret in ["first-secret-never-printed", "second-secret-never-printed"] {
+        assert!(!changed.stdout.contains(secret) && !changed.stderr.contains(secret));
+    }
+    // The changed Secret value is base64 in data; its encodings must not show either.
+    assert!(!changed
+        .stdout
+        .contains("c2Vjb25kLXNlY3JldC1uZXZlci1wcmludGVk"));
+
+    // Trouble is exit 2.
+    drop(api);
+    let gone = diff(&kc, "accesskey", &[], &keys);
+    assert_eq!(gone.code, 2, "{}", gone.stderr);
+    args.clear();
+    let _ = std::fs::remove_dir_all(&dir);
+}

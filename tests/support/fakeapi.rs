@@ -1207,6 +1207,12 @@ impl State {
             Ok(d) => d,
             Err(resp) => return resp,
         };
+        // DELETE may also carry DeleteOptions in its body: {"dryRun": ["All"]}.
+        let dry_run = dry_run
+            || serde_json::from_slice::<Value>(&req.body)
+                .ok()
+                .and_then(|b| b.get("dryRun").and_then(Value::as_array).cloned())
+                .is_some_and(|v| v.iter().any(|x| x == "All"));
         let Some(i) = self.find(&res.group, &res.kind, namespace.unwrap_or(""), name) else {
             return not_found(res, name);
         };
