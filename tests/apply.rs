@@ -703,3 +703,46 @@ fn diff_exit_codes_and_masked_secrets() {
     args.clear();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn kubeconfig_from_the_environment_and_contexts() {
+    let api = FakeApi::start();
+    let dir = scratch();
+    let kc = api.kubeconfig(&dir);
+    let params = repo().join("params/params.env");
+    let p = params.to_str().unwrap();
+    // $KUBECONFIG and a named context.
+    let ok = kfp(
+        &[
+            "apply",
+            "--overlay",
+            "iam",
+            "--params",
+            p,
+            "--context",
+            "fake",
+            "--dry-run",
+        ],
+        &[("KUBECONFIG", kc.to_str().unwrap())],
+    );
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(!api.requests().is_empty());
+    // A context that does not exist is an error that names it.
+    let bad = kfp(
+        &[
+            "apply",
+            "--overlay",
+            "iam",
+            "--params",
+            p,
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--context",
+            "nope",
+        ],
+        &[],
+    );
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("nope"), "{}", bad.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
