@@ -415,7 +415,8 @@ fn mask_secrets(live: Option<&mut Value>, merged: &mut Value) {
     }
 }
 
-fn object_key(v: &Value) -> (String, String, String) {
+/// Kind, namespace and name of an object.
+pub fn object_key(v: &Value) -> (String, String, String) {
     (
         v["kind"].as_str().unwrap_or("").to_string(),
         v["metadata"]["namespace"]

@@ -21,6 +21,14 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A fresh fake API server, a scratch directory and a kubeconfig for it.
+fn cluster() -> (FakeApi, PathBuf, PathBuf) {
+    let api = FakeApi::start();
+    let dir = scratch();
+    let kc = api.kubeconfig(&dir);
+    (api, dir, kc)
+}
+
 fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "kfp-aws-apply-test-{}-{}",
@@ -47,24 +55,34 @@ fn kfp(args: &[&str], envs: &[(&str, &str)]) -> Out {
     }
 }
 
-/// `kfp-aws apply` with the example parameters (and secrets) plus `extra`.
-fn apply(kubeconfig: &Path, overlay: &str, extra: &[&str]) -> Out {
+/// `kfp-aws <cmd> --overlay O --params <example> --kubeconfig K <extra>`.
+fn on_cluster(
+    cmd: &str,
+    kubeconfig: &Path,
+    overlay: &str,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> Out {
     let params = repo().join("params/params.env");
-    let secrets = repo().join("params/secrets.env.example");
-    let kc = kubeconfig.to_str().unwrap();
     let mut args = vec![
-        "apply",
+        cmd,
         "--overlay",
         overlay,
         "--params",
         params.to_str().unwrap(),
-        "--secrets",
-        secrets.to_str().unwrap(),
         "--kubeconfig",
-        kc,
+        kubeconfig.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    kfp(&args, &[])
+    kfp(&args, envs)
+}
+
+/// `kfp-aws apply` with the example parameters and secrets plus `extra`.
+fn apply(kubeconfig: &Path, overlay: &str, extra: &[&str]) -> Out {
+    let secrets = repo().join("params/secrets.env.example");
+    let mut args = vec!["--secrets", secrets.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    on_cluster("apply", kubeconfig, overlay, &args, &[])
 }
 
 /// How many objects `render` gives for these arguments.
@@ -93,16 +111,7 @@ fn rendered(overlay: &str, extra: &[&str]) -> Vec<Value> {
     }
 }
 
-fn key(v: &Value) -> (String, String, String) {
-    (
-        v["kind"].as_str().unwrap_or("").to_string(),
-        v["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
-        v["metadata"]["name"].as_str().unwrap_or("").to_string(),
-    )
-}
+use kfp_aws::apply::object_key as key;
 
 fn versions(api: &FakeApi) -> Vec<((String, String, String), String)> {
     let mut v: Vec<_> = api
@@ -141,9 +150,7 @@ fn first_wave(path: &str) -> bool {
 #[test]
 fn full_install_of_both_overlays_then_nothing_changes() {
     for overlay in ["accesskey", "iam"] {
-        let api = FakeApi::start();
-        let dir = scratch();
-        let kc = api.kubeconfig(&dir);
+        let (api, dir, kc) = cluster();
         let first = apply(&kc, overlay, &[]);
         assert_eq!(
             first.code, 0,
@@ -237,9 +244,7 @@ fn full_install_of_both_overlays_then_nothing_changes() {
 
 #[test]
 fn dry_run_changes_nothing() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     let out = apply(&kc, "iam", &["--dry-run"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(api.objects().is_empty(), "a dry run stored objects");
@@ -271,9 +276,7 @@ fn dry_run_changes_nothing() {
 
 #[test]
 fn conflicts_need_force() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     assert_eq!(apply(&kc, "iam", &[]).code, 0);
     // Another tool changes the API server's service account and owns the field.
     let mut dep = api
@@ -311,9 +314,7 @@ fn conflicts_need_force() {
 
 #[test]
 fn crds_once_then_two_installs() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     let crds = kfp(
         &["crds", "--apply", "--kubeconfig", kc.to_str().unwrap()],
         &[],
@@ -346,9 +347,7 @@ fn crds_once_then_two_installs() {
 
 #[test]
 fn throttling_and_server_errors_are_retried() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     api.fail_next(429, 2);
     let out = apply(&kc, "iam", &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -382,9 +381,7 @@ fn a_crd_that_never_becomes_established_times_out() {
 
 #[test]
 fn failed_validation_sends_nothing() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     // AWS answers nowhere: the identity check fails.
     let dead = format!("http://127.0.0.1:{}", support::peers::free_port());
     let params = repo().join("params/params.env");
@@ -445,9 +442,7 @@ fn keys_of(api: &FakeApi, install: &str) -> Vec<(String, String, String)> {
 
 #[test]
 fn prune_removes_what_the_render_dropped_and_nothing_else() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     for ns in ["team-a", "team-b"] {
         let set = format!("namespace={}", ns);
         assert_eq!(apply(&kc, "iam", &["--set", &set]).code, 0);
@@ -536,28 +531,15 @@ fn prune_removes_what_the_render_dropped_and_nothing_else() {
 }
 
 fn delete(kubeconfig: &Path, ns: &str, extra: &[&str]) -> Out {
-    let params = repo().join("params/params.env");
     let set = format!("namespace={}", ns);
-    let mut args = vec![
-        "delete",
-        "--overlay",
-        "iam",
-        "--params",
-        params.to_str().unwrap(),
-        "--set",
-        &set,
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ];
+    let mut args = vec!["--set", set.as_str()];
     args.extend_from_slice(extra);
-    kfp(&args, &[])
+    on_cluster("delete", kubeconfig, "iam", &args, &[])
 }
 
 #[test]
 fn delete_one_install_then_the_last_with_its_crds() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     assert_eq!(
         kfp(
             &["crds", "--apply", "--kubeconfig", kc.to_str().unwrap()],
@@ -612,25 +594,12 @@ fn delete_one_install_then_the_last_with_its_crds() {
 }
 
 fn diff(kubeconfig: &Path, overlay: &str, extra: &[&str], envs: &[(&str, &str)]) -> Out {
-    let params = repo().join("params/params.env");
-    let mut args = vec![
-        "diff",
-        "--overlay",
-        overlay,
-        "--params",
-        params.to_str().unwrap(),
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    kfp(&args, envs)
+    on_cluster("diff", kubeconfig, overlay, extra, envs)
 }
 
 #[test]
 fn diff_exit_codes_and_masked_secrets() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     let keys = [
         ("KFP_AWS_ACCESS_KEY_ID", "AKIAEXAMPLEKEY000001"),
         ("KFP_AWS_SECRET_ACCESS_KEY", "first-secret-never-printed"),
@@ -706,9 +675,7 @@ fn diff_exit_codes_and_masked_secrets() {
 
 #[test]
 fn kubeconfig_from_the_environment_and_contexts() {
-    let api = FakeApi::start();
-    let dir = scratch();
-    let kc = api.kubeconfig(&dir);
+    let (api, dir, kc) = cluster();
     let params = repo().join("params/params.env");
     let p = params.to_str().unwrap();
     // $KUBECONFIG and a named context.
