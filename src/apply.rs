@@ -351,14 +351,17 @@ async fn diff_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<
             .await
             .map_err(|e| anyhow!("{} {}: {}", kind, name, describe(&e)))?;
         let patch = Patch::Apply(&obj);
-        let merged = with_retries(|| api.patch(&name, &pp, &patch))
-            .await
-            .map_err(|e| anyhow!("{} {}: {}", kind, name, describe(&e)))?;
+        let merged = match with_retries(|| api.patch(&name, &pp, &patch)).await {
+            Ok(m) => serde_json::to_value(&m)?,
+            // Its Namespace does not exist yet: the object would be created as rendered.
+            Err(e) if live.is_none() && missing_namespace(&e) => obj.clone(),
+            Err(e) => bail!("{} {}: {}", kind, name, describe(&e)),
+        };
         let mut live = live
             .map(|l| serde_json::to_value(&l))
             .transpose()?
             .map(|v| comparable(&v));
-        let mut merged = comparable(&serde_json::to_value(&merged)?);
+        let mut merged = comparable(&merged);
         if live.as_ref() == Some(&merged) {
             continue;
         }
@@ -694,6 +697,20 @@ fn comparable(v: &Value) -> Value {
     v
 }
 
+/// The server's answer when the object's Namespace does not exist.
+fn missing_namespace(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => {
+            s.code == 404
+                && s.details
+                    .as_ref()
+                    .map(|d| d.kind == "namespaces")
+                    .unwrap_or(false)
+        }
+        _ => false,
+    }
+}
+
 fn retryable(e: &kube::Error) -> bool {
     match e {
         kube::Error::Api(s) => s.code == 429 || s.code >= 500,
@@ -742,9 +759,15 @@ async fn apply_one(
         .await
         .map_err(|e| anyhow!(describe(&e)))?;
     let patch = Patch::Apply(obj);
-    let after = with_retries(|| api.patch(name, pp, &patch))
-        .await
-        .map_err(|e| anyhow!(describe(&e)))?;
+    let after = match with_retries(|| api.patch(name, pp, &patch)).await {
+        Ok(a) => a,
+        // A dry run does not create the Namespace, so the server cannot
+        // dry-run what goes into it; those objects would be created.
+        Err(e) if pp.dry_run && before.is_none() && missing_namespace(&e) => {
+            return Ok(Outcome::Created)
+        }
+        Err(e) => return Err(anyhow!(describe(&e))),
+    };
     let Some(before) = before else {
         return Ok(Outcome::Created);
     };

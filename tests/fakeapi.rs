@@ -10,6 +10,14 @@ use std::net::TcpStream;
 use std::time::Duration;
 use support::fakeapi::*;
 
+/// A server that, unlike a real one, lets objects be created in Namespaces
+/// that do not exist: these tests are about other things.
+fn lenient() -> FakeApi {
+    let api = FakeApi::start();
+    api.set_require_namespaces(false);
+    api
+}
+
 struct Resp {
     status: u16,
     headers: Vec<(String, String)>,
@@ -174,7 +182,7 @@ fn group_names(api: &FakeApi) -> Vec<String> {
 
 #[test]
 fn discovery_documents() {
-    let api = FakeApi::start();
+    let api = lenient();
     let v = get(&api, "/version");
     assert_eq!(v.status, 200);
     assert_eq!(v.body["major"], "1");
@@ -266,7 +274,7 @@ fn discovery_documents() {
 
 #[test]
 fn apply_create_then_noop_then_change() {
-    let api = FakeApi::start();
+    let api = lenient();
     let r = apply(&api, &format!("{DEPLOY}{APPLY_Q}"), &deployment(1));
     assert_eq!(r.status, 201, "{}", r.raw);
     let meta = &r.body["metadata"];
@@ -337,7 +345,7 @@ fn apply_create_then_noop_then_change() {
 
 #[test]
 fn conflict_and_force() {
-    let api = FakeApi::start();
+    let api = lenient();
     api.put(deployment(5));
     let other = api
         .get("apps/v1", "Deployment", Some("kubeflow"), "ml-pipeline")
@@ -427,7 +435,7 @@ fn conflict_and_force() {
 
 #[test]
 fn put_replaces_and_takes_changed_fields() {
-    let api = FakeApi::start();
+    let api = lenient();
     apply(&api, &format!("{DEPLOY}{APPLY_Q}"), &deployment(1));
     let before = api
         .get("apps/v1", "Deployment", Some("kubeflow"), "ml-pipeline")
@@ -452,7 +460,7 @@ fn put_replaces_and_takes_changed_fields() {
 
 #[test]
 fn dry_run_stores_nothing() {
-    let api = FakeApi::start();
+    let api = lenient();
     let r = apply(
         &api,
         &format!("{DEPLOY}{APPLY_Q}&dryRun=All"),
@@ -491,7 +499,7 @@ fn dry_run_stores_nothing() {
 
 #[test]
 fn crd_established_after_delay() {
-    let api = FakeApi::start();
+    let api = lenient();
     api.set_crd_establish_delay(Some(Duration::from_millis(300)));
     assert_eq!(
         apply(&api, &format!("{VIEWER_PATH}{APPLY_Q}"), &viewer()).status,
@@ -562,7 +570,7 @@ fn crd_established_after_delay() {
 
 #[test]
 fn crd_never_established() {
-    let api = FakeApi::start();
+    let api = lenient();
     api.set_crd_establish_delay(None);
     let r = apply(&api, &format!("{CRD_PATH}{APPLY_Q}"), &crd("Namespaced"));
     assert_eq!(r.status, 201);
@@ -585,7 +593,7 @@ fn crd_never_established() {
 
 #[test]
 fn cluster_scoped_crd_and_resources() {
-    let api = FakeApi::start();
+    let api = lenient();
     api.set_crd_establish_delay(Some(Duration::ZERO));
     apply(&api, &format!("{CRD_PATH}{APPLY_Q}"), &crd("Cluster"));
     let r = apply(
@@ -615,7 +623,7 @@ fn cluster_scoped_crd_and_resources() {
 
 #[test]
 fn list_with_label_selector() {
-    let api = FakeApi::start();
+    let api = lenient();
     let cm = |ns: &str, name: &str, labels: Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns, "labels": labels}});
     for (ns, name, labels) in [
         ("a", "one", json!({"app": "kfp", "tier": "x"})),
@@ -691,7 +699,7 @@ fn list_with_label_selector() {
 
 #[test]
 fn delete_objects() {
-    let api = FakeApi::start();
+    let api = lenient();
     apply(&api, &format!("{DEPLOY}{APPLY_Q}"), &deployment(1));
     let r = delete(&api, DEPLOY);
     assert_eq!(r.status, 200);
@@ -711,7 +719,7 @@ fn delete_objects() {
 
 #[test]
 fn fault_injection() {
-    let api = FakeApi::start();
+    let api = lenient();
     api.fail_next(429, 2);
     // Discovery is not affected.
     assert_eq!(get(&api, "/apis").status, 200);
@@ -748,7 +756,7 @@ fn fault_injection() {
 
 #[test]
 fn chunked_request_body() {
-    let api = FakeApi::start();
+    let api = lenient();
     let body = deployment(1).to_string();
     let (a, b) = body.split_at(17);
     let req = format!(
@@ -767,7 +775,7 @@ fn chunked_request_body() {
 
 #[test]
 fn keep_alive() {
-    let api = FakeApi::start();
+    let api = lenient();
     let mut c = Conn::new(&api);
     let body = deployment(1).to_string();
     // Two requests written back to back (pipelined), then a third.
@@ -789,7 +797,7 @@ fn keep_alive() {
 
 #[test]
 fn bad_requests() {
-    let api = FakeApi::start();
+    let api = lenient();
     let q = format!("{DEPLOY}{APPLY_Q}");
     let mut c = Conn::new(&api);
     let r = c.request(
@@ -909,7 +917,7 @@ fn bad_requests() {
 
 #[test]
 fn kubeconfig_file() {
-    let api = FakeApi::start();
+    let api = lenient();
     let dir = std::env::temp_dir().join(format!("fakeapi-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = api.kubeconfig(&dir);
@@ -922,9 +930,41 @@ fn kubeconfig_file() {
 
 #[test]
 fn drop_stops_listening() {
-    let api = FakeApi::start();
+    let api = lenient();
     let addr = api.url().trim_start_matches("http://").to_string();
     assert_eq!(get(&api, "/version").status, 200);
     drop(api);
     assert!(TcpStream::connect(addr).is_err());
+}
+
+#[test]
+fn create_needs_the_namespace() {
+    let api = FakeApi::start();
+    let mut c = Conn::new(&api);
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}});
+    let path = "/api/v1/namespaces/nowhere/configmaps/c?fieldManager=t";
+    let r = c.request(
+        "PATCH",
+        path,
+        Some("application/apply-patch+yaml"),
+        &cm.to_string(),
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["message"], "namespaces \"nowhere\" not found");
+    assert_eq!(r.body["details"]["kind"], "namespaces");
+    let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "nowhere"}});
+    let r = c.request(
+        "PATCH",
+        "/api/v1/namespaces/nowhere?fieldManager=t",
+        Some("application/apply-patch+yaml"),
+        &ns.to_string(),
+    );
+    assert_eq!(r.status, 201);
+    let r = c.request(
+        "PATCH",
+        path,
+        Some("application/apply-patch+yaml"),
+        &cm.to_string(),
+    );
+    assert_eq!(r.status, 201);
 }

@@ -116,6 +116,7 @@ struct State {
     /// The number of uids handed out.
     uids: u64,
     crd_delay: Option<Duration>,
+    require_namespaces: bool,
     /// (status, remaining count) of the injected failures.
     fail: Option<(u16, usize)>,
 }
@@ -195,6 +196,7 @@ impl FakeApi {
                 rv: 1000,
                 uids: 0,
                 crd_delay: Some(Duration::from_millis(200)),
+                require_namespaces: true,
                 fail: None,
             }),
         });
@@ -304,6 +306,12 @@ impl FakeApi {
 
     /// The delay after which a newly created CRD becomes Established
     /// (evaluated on every read, for every CRD). `None`: never.
+    /// Whether creating a namespaced object needs its Namespace (default:
+    /// true, as on a real server).
+    pub fn set_require_namespaces(&self, on: bool) {
+        self.shared.lock().require_namespaces = on;
+    }
+
     pub fn set_crd_establish_delay(&self, d: Option<Duration>) {
         self.shared.lock().crd_delay = d;
     }
@@ -1353,7 +1361,21 @@ impl State {
         let new_fields: BTreeSet<Vec<String>> = leaves.iter().map(|(p, _)| p.clone()).collect();
 
         let Some(i) = self.find(&res.group, &res.kind, namespace.unwrap_or(""), name) else {
-            // Create.
+            // Create. As on a real server, a namespaced object needs its
+            // Namespace to exist (a dry run does not create one).
+            if let Some(ns) = namespace.filter(|_| self.require_namespaces) {
+                if self.find("", "Namespace", "", ns).is_none() {
+                    return Response::ok(
+                        404,
+                        status_body(
+                            404,
+                            "NotFound",
+                            &format!("namespaces \"{ns}\" not found"),
+                            Some(json!({"name": ns, "kind": "namespaces"})),
+                        ),
+                    );
+                }
+            }
             let (uid_str, rv) = if dry_run {
                 (uid(self.uids + 1), (self.rv + 1).to_string())
             } else {
