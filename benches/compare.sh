@@ -22,30 +22,11 @@ if ! diff -q <("$bin" build "$dir") <(kubectl kustomize "$dir" 2>/dev/null) >/de
   exit 1
 fi
 
-measure() { # prints: seconds-per-run peak-kB
-  local tmp peak=0 m start end
-  tmp=$(mktemp)
-  "$@" >/dev/null 2>&1
-  start=$(date +%s%N)
-  for _ in $(seq "$runs"); do "$@" >/dev/null 2>&1; done
-  end=$(date +%s%N)
-  for _ in 1 2 3; do
-    /usr/bin/time -f '%M' -o "$tmp" "$@" >/dev/null 2>&1
-    read -r m < "$tmp"
-    [ "$m" -gt "$peak" ] && peak=$m
-  done
-  rm -f "$tmp"
-  awk -v ns="$((end - start))" -v n="$runs" -v p="$peak" 'BEGIN { print ns / 1e9 / n, p }'
-}
+. benches/lib.sh
 
 read -r k_t k_m < <(measure kubectl kustomize "$dir")
 read -r f_t f_m < <(measure "$bin" build "$dir")
 objects=$("$bin" build "$dir" | grep -c '^kind:' || true)
 
 printf 'input: %s (%s objects), %s runs each\n' "$dir" "$objects" "$runs"
-printf '%-20s %12s %14s\n' tool 'time/run (s)' 'peak RSS (kB)'
-printf '%-20s %12.4f %14d\n' 'kubectl kustomize' "$k_t" "$k_m"
-printf '%-20s %12.4f %14d\n' 'kfp-aws build' "$f_t" "$f_m"
-awk -v kt="$k_t" -v ft="$f_t" -v km="$k_m" -v fm="$f_m" 'BEGIN {
-  printf "speed-up: %.1fx   peak memory: %.1fx less\n", kt / ft, km / fm
-}'
+report 'kubectl kustomize' "$k_t" "$k_m" 'kfp-aws build' "$f_t" "$f_m"

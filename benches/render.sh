@@ -23,29 +23,10 @@ if ! diff -q <("$bin" render --overlay iam --no-crds 2>/dev/null) <(kubectl kust
   exit 1
 fi
 
-measure() { # prints: seconds-per-run peak-kB
-  local tmp peak=0 m start end
-  tmp=$(mktemp)
-  "$@" >/dev/null 2>&1
-  start=$(date +%s%N)
-  for _ in $(seq "$runs"); do "$@" >/dev/null 2>&1; done
-  end=$(date +%s%N)
-  for _ in 1 2 3; do
-    /usr/bin/time -f '%M' -o "$tmp" "$@" >/dev/null 2>&1
-    read -r m < "$tmp"
-    [ "$m" -gt "$peak" ] && peak=$m
-  done
-  rm -f "$tmp"
-  awk -v ns="$((end - start))" -v n="$runs" -v p="$peak" 'BEGIN { print ns / 1e9 / n, p }'
-}
+. benches/lib.sh
 
 read -r k_t k_m < <(measure kubectl kustomize "$tree/overlays/iam")
 read -r f_t f_m < <(measure "$bin" render --overlay iam --no-crds)
 objects=$("$bin" render --overlay iam --no-crds 2>/dev/null | grep -c '^kind:' || true)
 printf 'input: overlays/iam with the example parameters (%s objects), %s runs each\n' "$objects" "$runs"
-printf '%-32s %12s %14s\n' tool 'time/run (s)' 'peak RSS (kB)'
-printf '%-32s %12.4f %14d\n' 'kubectl kustomize overlays/iam' "$k_t" "$k_m"
-printf '%-32s %12.4f %14d\n' 'kfp-aws render --overlay iam' "$f_t" "$f_m"
-awk -v kt="$k_t" -v ft="$f_t" -v km="$k_m" -v fm="$f_m" 'BEGIN {
-  printf "speed-up: %.1fx   peak memory: %.1fx less\n", kt / ft, km / fm
-}'
+report 'kubectl kustomize overlays/iam' "$k_t" "$k_m" 'kfp-aws render --overlay iam' "$f_t" "$f_m"

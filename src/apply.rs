@@ -184,11 +184,7 @@ async fn client(o: &ApplyOptions) -> anyhow::Result<Client> {
 
 /// Apply the objects of a render. Progress goes to stderr.
 pub fn apply(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(apply_async(items, o))
+    runtime()?.block_on(apply_async(items, o))
 }
 
 async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
@@ -305,11 +301,7 @@ pub struct ObjectDiff {
 /// server-side dry-run result, without server-owned fields, Secret values
 /// masked. Objects without change are left out.
 pub fn diff(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<ObjectDiff>> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(diff_async(items, o))
+    runtime()?.block_on(diff_async(items, o))
 }
 
 async fn diff_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<ObjectDiff>> {
@@ -321,32 +313,8 @@ async fn diff_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<
     let mut out = Vec::new();
     for obj in labelled(items, o)? {
         let (kind, namespace, name) = object_key(&obj);
-        let api_version = obj["apiVersion"].as_str().unwrap_or("");
-        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let Some((ar, caps)) = discovery.resolve_gvk(&GroupVersionKind::gvk(group, version, &kind))
-        else {
-            bail!(
-                "the cluster does not serve {} {} (is its CRD installed?)",
-                api_version,
-                kind
-            );
-        };
-        let api: Api<DynamicObject> = if caps.scope == Scope::Namespaced {
-            Api::namespaced_with(
-                client.clone(),
-                if namespace.is_empty() {
-                    "default"
-                } else {
-                    &namespace
-                },
-                &ar,
-            )
-        } else {
-            Api::all_with(client.clone(), &ar)
-        };
-        let mut pp = PatchParams::apply(FIELD_MANAGER);
-        pp.force = o.force_conflicts;
-        pp.dry_run = true;
+        let api = api_for(&client, &discovery, &obj)?;
+        let pp = patch_params(o, true);
         let live = with_retries(|| api.get_opt(&name))
             .await
             .map_err(|e| anyhow!("{} {}: {}", kind, name, describe(&e)))?;
@@ -523,11 +491,7 @@ pub struct DeleteOptions {
 /// Namespace last, and with `with_crds` the shared CRDs, unless another
 /// install is still on the cluster.
 pub fn delete(o: &DeleteOptions) -> anyhow::Result<Summary> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(delete_async(o))
+    runtime()?.block_on(delete_async(o))
 }
 
 async fn delete_async(o: &DeleteOptions) -> anyhow::Result<Summary> {
@@ -626,6 +590,49 @@ async fn delete_async(o: &DeleteOptions) -> anyhow::Result<Summary> {
     Ok(summary)
 }
 
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+/// Server-side apply as `kfp-aws`, forcing only when asked.
+fn patch_params(o: &ApplyOptions, dry_run: bool) -> PatchParams {
+    let mut pp = PatchParams::apply(FIELD_MANAGER);
+    pp.force = o.force_conflicts;
+    pp.dry_run = dry_run;
+    pp
+}
+
+/// The API endpoint of one object, from discovery.
+fn api_for(
+    client: &Client,
+    discovery: &Discovery,
+    obj: &Value,
+) -> anyhow::Result<Api<DynamicObject>> {
+    let kind = obj["kind"].as_str().unwrap_or("");
+    let api_version = obj["apiVersion"].as_str().unwrap_or("");
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let Some((ar, caps)) = discovery.resolve_gvk(&GroupVersionKind::gvk(group, version, kind))
+    else {
+        bail!(
+            "the cluster does not serve {} {} (is its CRD installed? `kfp-aws crds --apply` installs the shared CRDs)",
+            api_version,
+            kind
+        );
+    };
+    Ok(if caps.scope == Scope::Namespaced {
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .unwrap_or("default");
+        Api::namespaced_with(client.clone(), ns, &ar)
+    } else {
+        Api::all_with(client.clone(), &ar)
+    })
+}
+
 async fn apply_wave(
     client: &Client,
     discovery: &Discovery,
@@ -635,30 +642,10 @@ async fn apply_wave(
     let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut set = tokio::task::JoinSet::new();
     for (i, obj) in objs.into_iter().enumerate() {
-        let kind = obj["kind"].as_str().unwrap_or("").to_string();
-        let api_version = obj["apiVersion"].as_str().unwrap_or("").to_string();
-        let (group, version) = match api_version.split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), api_version.clone()),
-        };
-        let gvk = GroupVersionKind::gvk(&group, &version, &kind);
-        let Some((ar, caps)) = discovery.resolve_gvk(&gvk) else {
-            bail!("the cluster does not serve {} {} (is its CRD installed? `kfp-aws crds --apply` installs the shared CRDs)", api_version, kind);
-        };
-        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-        let api: Api<DynamicObject> = if caps.scope == Scope::Namespaced {
-            let ns = obj["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default")
-                .to_string();
-            Api::namespaced_with(client.clone(), &ns, &ar)
-        } else {
-            Api::all_with(client.clone(), &ar)
-        };
+        let (kind, _, name) = object_key(&obj);
+        let api = api_for(client, discovery, &obj)?;
         let sem = sem.clone();
-        let mut pp = PatchParams::apply(FIELD_MANAGER);
-        pp.force = o.force_conflicts;
-        pp.dry_run = o.dry_run;
+        let pp = patch_params(o, o.dry_run);
         set.spawn(async move {
             let _permit = sem.acquire().await;
             let r = apply_one(&api, &name, &obj, &pp).await;

@@ -17,15 +17,32 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            // One line, whatever the source of the message.
-            let msg = format!("{:#}", e)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            eprintln!("error: {}", msg);
+            eprintln!("error: {}", one_line(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// An error and its causes on one line, whatever the source of the message.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{:#}", e)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The commands that reach your account or cluster refuse the example
+/// parameters: they name a bucket, a role and an install that are not yours.
+/// Prints the usage error and returns false when `--params` is missing.
+fn has_own_params(a: &ParamArgs, command: &str) -> bool {
+    if a.params.is_empty() {
+        eprintln!(
+            "error: {} needs your parameters: --params FILE (start from params/params.env)",
+            command
+        );
+        return false;
+    }
+    true
 }
 
 fn format(o: Output) -> Format {
@@ -124,10 +141,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
-            if a.params.is_empty() {
-                // The example parameters name a bucket and a role that are not
-                // yours; checking them would only query someone else's account.
-                eprintln!("error: validate needs your parameters: --params FILE (start from params/params.env)");
+            if !has_own_params(&a, "validate") {
                 return Ok(ExitCode::from(2));
             }
             let tree = Tree::new(a.from.as_deref());
@@ -174,12 +188,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_crds,
         } => {
             // kubectl diff's convention: 0 no change, 1 changes, 2 trouble.
+            if !has_own_params(&a, "diff") {
+                return Ok(ExitCode::from(2));
+            }
             let result = (|| -> anyhow::Result<Vec<kfp_aws::apply::ObjectDiff>> {
-                if a.params.is_empty() {
-                    anyhow::bail!(
-                        "diff needs your parameters: --params FILE (start from params/params.env)"
-                    );
-                }
                 let tree = Tree::new(a.from.as_deref());
                 let p = params(&a, &tree)?;
                 let items = tree.render(&p, !no_crds)?;
@@ -191,13 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let diffs = match result {
                 Ok(d) => d,
                 Err(e) => {
-                    eprintln!(
-                        "error: {}",
-                        format!("{:#}", e)
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    );
+                    eprintln!("error: {}", one_line(&e));
                     return Ok(ExitCode::from(2));
                 }
             };
@@ -236,8 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cluster,
             with_crds,
         } => {
-            if a.params.is_empty() {
-                eprintln!("error: delete needs your parameters: --params FILE (they name the install's namespace)");
+            if !has_own_params(&a, "delete") {
                 return Ok(ExitCode::from(2));
             }
             let tree = Tree::new(a.from.as_deref());
@@ -264,8 +269,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_crds,
             prune,
         } => {
-            if a.params.is_empty() {
-                eprintln!("error: apply needs your parameters: --params FILE (start from params/params.env)");
+            if !has_own_params(&a, "apply") {
                 return Ok(ExitCode::from(2));
             }
             let tree = Tree::new(a.from.as_deref());

@@ -176,6 +176,14 @@ fn env_lines(text: &str, source: &str) -> Result<Vec<(String, String)>, String> 
     Ok(out)
 }
 
+/// A file's text and its name for messages.
+fn read_env_file(path: &Path) -> Result<(String, String), String> {
+    let source = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {}", source, e.kind()))?;
+    Ok((text, source))
+}
+
 fn is_secret(key: &str) -> bool {
     SECRETS.iter().any(|(k, _)| *k == key)
 }
@@ -197,9 +205,7 @@ fn unknown(key: &str, source: &str) -> String {
 impl RawParams {
     /// Read a parameters file (non-secret keys only).
     pub fn add_file(&mut self, path: &Path) -> Result<(), String> {
-        let source = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {}", source, e.kind()))?;
+        let (text, source) = read_env_file(path)?;
         self.add_text(&text, &source)
     }
 
@@ -221,19 +227,9 @@ impl RawParams {
 
     /// Read a secrets file (secret keys only). Values never reach messages.
     pub fn add_secrets_file(&mut self, path: &Path) -> Result<(), String> {
-        let source = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read: {}", source, e.kind()))?;
-        for (i, line) in text.lines().enumerate() {
-            let l = line.trim();
-            if l.is_empty() || l.starts_with('#') {
-                continue;
-            }
-            let Some((k, v)) = l.split_once('=') else {
-                return Err(format!("{}:{}: expected KEY=VALUE", source, i + 1));
-            };
-            let k = k.trim();
-            if !is_secret(k) {
+        let (text, source) = read_env_file(path)?;
+        for (k, v) in env_lines(&text, &source)? {
+            if !is_secret(&k) {
                 let names: Vec<&str> = SECRETS.iter().map(|(k, _)| *k).collect();
                 return Err(format!(
                     "{}: unknown secret '{}'; expected one of {}",
@@ -242,7 +238,7 @@ impl RawParams {
                     names.join(", ")
                 ));
             }
-            self.secrets.insert(k.to_string(), Secret::new(v.trim()));
+            self.secrets.insert(k, Secret::new(v));
         }
         Ok(())
     }
