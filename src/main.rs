@@ -13,6 +13,7 @@ use kfp_aws::params::{Params, RawParams};
 use kfp_aws::render::Tree;
 
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -20,6 +21,18 @@ fn main() -> ExitCode {
             eprintln!("error: {}", one_line(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// glibc gives each new thread its own heap, grown a page range at a time
+/// with a system call each; the build runs on its own thread (for stack room)
+/// and allocates in many small steps. One shared heap avoids that.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 

@@ -1325,6 +1325,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cluster_scoped_kinds_are_sorted_and_cover_every_api_type() {
+        // `cluster_scoped` binary-searches the kinds before the exact pairs.
+        assert!(CLUSTER_SCOPED_KINDS.windows(2).all(|w| w[0] < w[1]));
+        for (_, kind) in CLUSTER_SCOPED_API_TYPES {
+            assert!(CLUSTER_SCOPED_KINDS.binary_search(kind).is_ok(), "{kind}");
+        }
+    }
+
+    #[test]
     fn default_field_specs_parse_and_have_all_sections() {
         let v: serde_json::Value = serde_saphyr::from_str::<serde_json::Value>(DEFAULT_FIELD_SPECS)
             .expect("DEFAULT_FIELD_SPECS must be valid YAML");

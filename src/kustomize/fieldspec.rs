@@ -209,10 +209,10 @@ impl TransformerConfig {
             &mut self.images,
             &mut self.replicas,
         ] {
-            l.sort_by_key(|f| sort_key(&f.group, &f.version, &f.kind));
+            l.sort_by_cached_key(|f| sort_key(&f.group, &f.version, &f.kind));
         }
         self.name_reference
-            .sort_by_key(|n| sort_key(&n.group, &n.version, &n.kind));
+            .sort_by_cached_key(|n| sort_key(&n.group, &n.version, &n.kind));
     }
 }
 

@@ -60,8 +60,10 @@ pub fn absolute(path: &Path) -> PathBuf {
 
 /// A path for messages: relative to the current directory when below it.
 pub fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    match path.strip_prefix(&cwd) {
+    // Asked once per file; the process never changes directory.
+    static CWD: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let cwd = CWD.get_or_init(|| std::env::current_dir().unwrap_or_default());
+    match path.strip_prefix(cwd) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.display().to_string(),
         Ok(_) => ".".to_string(),
         Err(_) => path.display().to_string(),

@@ -19,6 +19,9 @@ struct Snap {
     meta_ns: String,
     /// For a RoleBinding: namespaces of its ServiceAccount subjects.
     sa_namespaces: Vec<String>,
+    cluster_scoped: bool,
+    /// `cur.effective_namespace()`.
+    eff_ns: String,
 }
 
 fn same_ending(a: &[String], b: &[String]) -> bool {
@@ -41,14 +44,23 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
     let snaps: Vec<Snap> = list
         .items
         .iter()
-        .map(|r| Snap {
-            cur: r.cur_id(),
-            prev: r.prev_ids.clone(),
-            prefixes: r.prefixes.clone(),
-            suffixes: r.suffixes.clone(),
-            meta_ns: r.namespace().to_string(),
-            sa_namespaces: sa_subject_namespaces(&r.obj),
+        .map(|r| {
+            let cur = r.cur_id();
+            Snap {
+                cluster_scoped: cur.gvk.is_cluster_scoped(),
+                eff_ns: cur.effective_namespace().to_string(),
+                cur,
+                prev: r.prev_ids.clone(),
+                prefixes: r.prefixes.clone(),
+                suffixes: r.suffixes.clone(),
+                meta_ns: r.namespace().to_string(),
+                sa_namespaces: sa_subject_namespaces(&r.obj),
+            }
         })
+        .collect();
+    // Objects each referrer could refer to, worked out when first needed.
+    let pools: Vec<std::cell::OnceCell<Vec<usize>>> = (0..snaps.len())
+        .map(|_| std::cell::OnceCell::new())
         .collect();
     for backref in &cfg.name_reference {
         let target = backref.gvk();
@@ -61,7 +73,7 @@ pub fn fix(list: &mut ResList, cfg: &TransformerConfig) -> Result<(), String> {
                 if !spec.matches(org_gvk) {
                     continue;
                 }
-                let pool = std::cell::OnceCell::new();
+                let pool = &pools[ri];
                 let role_ref = if is_role_ref {
                     let o = &list.items[ri].obj;
                     match (
@@ -127,15 +139,13 @@ fn sa_subject_namespaces(obj: &Value) -> Vec<String> {
 /// SubsetThatCouldBeReferencedByResource).
 fn candidate_pool(snaps: &[Snap], ri: usize) -> Vec<usize> {
     let r = &snaps[ri];
-    if r.cur.gvk.is_cluster_scoped() {
+    if r.cluster_scoped {
         return (0..snaps.len()).collect();
     }
     (0..snaps.len())
         .filter(|&i| {
             let x = &snaps[i];
-            x.cur.gvk.is_cluster_scoped()
-                || x.cur.ns_equals(&r.cur)
-                || r.sa_namespaces.contains(&x.meta_ns)
+            x.cluster_scoped || x.eff_ns == r.eff_ns || r.sa_namespaces.contains(&x.meta_ns)
         })
         .collect()
 }
@@ -195,7 +205,7 @@ impl<'a> Ctx<'a> {
                     .filter(|&i| {
                         let s = &self.snaps[i];
                         let org = s.prev.first().unwrap_or(&s.cur);
-                        !s.cur.gvk.is_cluster_scoped() && effective_ns(&org.namespace) == want
+                        !s.cluster_scoped && effective_ns(&org.namespace) == want
                     })
                     .collect();
                 narrowed = if by_org.is_empty() {
@@ -203,7 +213,7 @@ impl<'a> Ctx<'a> {
                         .copied()
                         .filter(|&i| {
                             let s = &self.snaps[i];
-                            !s.cur.gvk.is_cluster_scoped() && s.cur.effective_namespace() == want
+                            !s.cluster_scoped && s.eff_ns == want
                         })
                         .collect()
                 } else {
@@ -241,12 +251,10 @@ impl<'a> Ctx<'a> {
         if let Some(rr) = &self.role_ref {
             c.retain(|&i| self.snaps[i].prev.iter().any(|p| p.gvk.is_selected_by(rr)));
         }
-        if !r.cur.gvk.is_cluster_scoped() {
+        if !r.cluster_scoped {
             c.retain(|&i| {
                 let s = &self.snaps[i];
-                s.cur.gvk.is_cluster_scoped()
-                    || s.cur.gvk.kind == "ServiceAccount"
-                    || s.cur.ns_equals(&r.cur)
+                s.cluster_scoped || s.cur.gvk.kind == "ServiceAccount" || s.eff_ns == r.eff_ns
             });
         }
         if c.len() == 1 {

@@ -7,8 +7,13 @@ use super::builtins::{ORDER_FIRST, ORDER_LAST};
 use super::resource::{Gvk, Resource};
 use super::types::SortOptions;
 
-fn gvk_string(g: &Gvk) -> String {
-    g.to_string()
+/// What the comparator reads of one object, worked out once per object
+/// rather than once per comparison.
+struct Key {
+    gvk: Gvk,
+    rank: i64,
+    gvk_string: String,
+    ns_name: String,
 }
 
 struct Ranks<'a> {
@@ -29,37 +34,42 @@ impl<'a> Ranks<'a> {
         0
     }
 
-    fn cmp(&self, a: &Resource, b: &Resource) -> Ordering {
-        let (ga, gb) = (a.gvk(), b.gvk());
-        if ga != gb {
-            let (ra, rb) = (self.rank(&ga.kind), self.rank(&gb.kind));
-            if ra != rb {
-                return ra.cmp(&rb);
-            }
-            let (sa, sb) = (gvk_string(&ga), gvk_string(&gb));
-            if ga.kind == "Namespace"
-                && gb.kind == "Namespace"
-                && (ga.group.is_empty() || gb.group.is_empty())
-            {
-                return sb.cmp(&sa);
-            }
-            return sa.cmp(&sb);
-        }
-        let key = |r: &Resource| {
-            let ns = if r.namespace().is_empty() {
-                "~X"
-            } else {
-                r.namespace()
-            };
-            let name = if r.name().is_empty() { "~N" } else { r.name() };
-            format!("{}|{}", ns, name)
+    fn key(&self, r: &Resource) -> Key {
+        let gvk = r.gvk();
+        let ns = if r.namespace().is_empty() {
+            "~X"
+        } else {
+            r.namespace()
         };
-        key(a).cmp(&key(b))
+        let name = if r.name().is_empty() { "~N" } else { r.name() };
+        Key {
+            rank: self.rank(&gvk.kind),
+            gvk_string: gvk.to_string(),
+            gvk,
+            ns_name: format!("{}|{}", ns, name),
+        }
     }
 }
 
+fn cmp(a: &Key, b: &Key) -> Ordering {
+    let (ga, gb) = (&a.gvk, &b.gvk);
+    if ga != gb {
+        if a.rank != b.rank {
+            return a.rank.cmp(&b.rank);
+        }
+        if ga.kind == "Namespace"
+            && gb.kind == "Namespace"
+            && (ga.group.is_empty() || gb.group.is_empty())
+        {
+            return b.gvk_string.cmp(&a.gvk_string);
+        }
+        return a.gvk_string.cmp(&b.gvk_string);
+    }
+    a.ns_name.cmp(&b.ns_name)
+}
+
 /// Sort in place as `kubectl kustomize` orders its output.
-pub fn sort(items: &mut [Resource], opts: Option<&SortOptions>) {
+pub fn sort(items: &mut Vec<Resource>, opts: Option<&SortOptions>) {
     let (first, last): (Vec<&str>, Vec<&str>) = match opts {
         Some(o) if o.order == "fifo" => return,
         Some(o) => match &o.legacy_sort_options {
@@ -72,5 +82,7 @@ pub fn sort(items: &mut [Resource], opts: Option<&SortOptions>) {
         None => (ORDER_FIRST.to_vec(), ORDER_LAST.to_vec()),
     };
     let ranks = Ranks { first, last };
-    items.sort_by(|a, b| ranks.cmp(a, b));
+    let mut keyed: Vec<(Key, Resource)> = items.drain(..).map(|r| (ranks.key(&r), r)).collect();
+    keyed.sort_by(|a, b| cmp(&a.0, &b.0));
+    items.extend(keyed.into_iter().map(|(_, r)| r));
 }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::reslist::{LabelSelector, ResList};
-use super::resource::{Gvk, ResId};
+use super::resource::{Gvk, IdRef, ResId, Resource};
 use super::types::{FieldOptions, Replacement, Selector, SourceSelector};
 
 /// Split a dotted field path, keeping `[...]` segments whole.
@@ -216,17 +216,29 @@ pub fn lookup(obj: &Value, path: &str) -> Option<Value> {
     out.into_iter().next().map(|v| v.clone())
 }
 
-fn id_selected_by(id: &ResId, sel_gvk: &Gvk, name: &str, namespace: &str) -> bool {
+/// Every id an object has had, oldest first, the current one last.
+fn ids_of<'a>(r: &'a Resource, cur: &'a ResId) -> impl DoubleEndedIterator<Item = IdRef<'a>> {
+    r.prev_ids
+        .iter()
+        .chain(std::iter::once(cur))
+        .map(IdRef::from)
+}
+
+/// kustomize's `ResId.IsSelectedBy`; the selector's own gvk decides its
+/// effective namespace.
+fn id_selected_by(id: IdRef, sel_gvk: &Gvk, name: &str, namespace: &str) -> bool {
     (name.is_empty() || name == id.name)
+        && id.is_selected_by(sel_gvk)
         && (namespace.is_empty() || {
-            let s = ResId {
-                gvk: sel_gvk.clone(),
-                name: String::new(),
-                namespace: namespace.to_string(),
+            let sel = IdRef {
+                group: &sel_gvk.group,
+                version: &sel_gvk.version,
+                kind: &sel_gvk.kind,
+                name: "",
+                namespace,
             };
-            s.ns_equals(id)
+            sel.effective_namespace() == id.effective_namespace()
         })
-        && id.gvk.is_selected_by(sel_gvk)
 }
 
 fn selector_gvk(s: &Selector) -> Gvk {
@@ -373,6 +385,9 @@ fn set_target(
 
 /// Run replacements in order over the list.
 pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
+    // Each object's current id, read from its body once and again only after
+    // a replacement has written to that object.
+    let mut cur: Vec<ResId> = list.items.iter().map(Resource::cur_id).collect();
     for rep in reps {
         let Some(src) = &rep.source else {
             return Err("replacements must specify a source and at least one target".into());
@@ -387,8 +402,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
         };
         let mut found = None;
         for (i, r) in list.items.iter().enumerate() {
-            if r.all_ids()
-                .iter()
+            if ids_of(r, &cur[i])
                 .rev()
                 .any(|id| id_selected_by(id, &sgvk, &src.name, &src.namespace))
             {
@@ -423,8 +437,6 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
             }
         };
         let value = refine(src.options.as_ref(), value)?;
-        // Every id each object has had, worked out once per replacement.
-        let all_ids: Vec<Vec<ResId>> = list.items.iter().map(|r| r.all_ids()).collect();
         for t in &rep.targets {
             let Some(sel) = &t.select else {
                 return Err("replacement target must specify resources to select".into());
@@ -445,13 +457,16 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
             } else {
                 Some(LabelSelector::parse(&sel.annotation_selector)?)
             };
-            for (r, ids) in list.items.iter_mut().zip(&all_ids) {
-                if !ids
-                    .iter()
-                    .any(|id| id_selected_by(id, &sel_gvk, &sel.name, &sel.namespace))
-                {
-                    continue;
-                }
+            // Like kustomize, each object's ids (previous and current) are
+            // read as the object is now, before this target changes anything.
+            let selected: Vec<usize> = (0..list.items.len())
+                .filter(|&i| {
+                    ids_of(&list.items[i], &cur[i])
+                        .any(|id| id_selected_by(id, &sel_gvk, &sel.name, &sel.namespace))
+                })
+                .collect();
+            for i in selected {
+                let r = &list.items[i];
                 if labels
                     .as_ref()
                     .map(|l| !l.matches(&r.labels()))
@@ -468,8 +483,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                     let id_part =
                         !(rj.name.is_empty() && rj.namespace.is_empty() && rg == Gvk::default());
                     let by_id = id_part
-                        && ids
-                            .iter()
+                        && ids_of(r, &cur[i])
                             .any(|id| id_selected_by(id, &rg, &rj.name, &rj.namespace));
                     let by_labels = !rj.label_selector.is_empty()
                         && LabelSelector::parse(&rj.label_selector)
@@ -486,6 +500,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                 }
                 let create = t.options.as_ref().map(|o| o.create).unwrap_or(false);
                 let (rkind, rname) = (r.kind().to_string(), r.name().to_string());
+                let r = &mut list.items[i];
                 for p in &paths {
                     let parts = split_dotted(p);
                     if parts.is_empty() {
@@ -519,6 +534,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                         })?;
                     }
                 }
+                cur[i] = r.cur_id();
             }
         }
     }

@@ -58,13 +58,15 @@ impl ResList {
     pub fn duplicate_id(&self) -> Option<ResId> {
         let mut seen = std::collections::HashSet::new();
         for r in &self.items {
-            let id = r.cur_id();
+            let id = r.cur_ref();
             if !seen.insert((
-                id.gvk.clone(),
-                id.name.clone(),
-                id.effective_namespace().to_string(),
+                id.group,
+                id.version,
+                id.kind,
+                id.name,
+                id.effective_namespace(),
             )) {
-                return Some(id);
+                return Some(r.cur_id());
             }
         }
         None
@@ -222,13 +224,28 @@ fn merge_map_from(obj: &mut Value, old: &Value, field: &str) {
 /// and gvk fields match as anchored regexes, as in kustomize).
 pub struct CompiledSelector<'a> {
     s: &'a Selector,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
+}
+
+/// One anchored selector field: most are plain names, which need no regex.
+enum Pattern {
+    Exact(String),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn is_match(&self, v: &str) -> bool {
+        match self {
+            Pattern::Exact(p) => p == v,
+            Pattern::Regex(re) => re.is_match(v),
+        }
+    }
 }
 
 /// Go's RE2 syntax in the Rust regex dialect: ASCII-only `\d \w \s \b`,
@@ -319,12 +336,18 @@ pub fn go_regex(p: &str) -> String {
     out
 }
 
-fn anchored(p: &str) -> Result<Option<Regex>, String> {
+fn anchored(p: &str) -> Result<Option<Pattern>, String> {
     if p.is_empty() {
         return Ok(None);
     }
+    // Letters, digits, `-` and `_` mean themselves in RE2.
+    if p.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(Some(Pattern::Exact(p.to_string())));
+    }
     Regex::new(&format!("^(?:{})$", go_regex(p)))
-        .map(Some)
+        .map(|re| Some(Pattern::Regex(re)))
         .map_err(|e| format!("invalid selector pattern '{}': {}", p, e))
 }
 
@@ -351,25 +374,29 @@ impl<'a> CompiledSelector<'a> {
     }
 
     pub fn matches_gvk(&self, gvk: &Gvk) -> bool {
-        let m = |re: &Option<Regex>, v: &str| re.as_ref().map(|r| r.is_match(v)).unwrap_or(true);
-        m(&self.group, &gvk.group) && m(&self.version, &gvk.version) && m(&self.kind, &gvk.kind)
+        self.matches_gvk_parts(&gvk.group, &gvk.version, &gvk.kind)
+    }
+
+    fn matches_gvk_parts(&self, group: &str, version: &str, kind: &str) -> bool {
+        let m = |p: &Option<Pattern>, v: &str| p.as_ref().map(|p| p.is_match(v)).unwrap_or(true);
+        m(&self.group, group) && m(&self.version, version) && m(&self.kind, kind)
     }
 
     pub fn matches(&self, r: &Resource) -> Result<bool, String> {
         let _ = self.s;
-        let cur = r.cur_id();
-        let org = r.org_id();
+        let cur = r.cur_ref();
+        let org = r.org_ref();
         if let Some(re) = &self.namespace {
             if !re.is_match(org.effective_namespace()) && !re.is_match(cur.effective_namespace()) {
                 return Ok(false);
             }
         }
         if let Some(re) = &self.name {
-            if !re.is_match(&org.name) && !re.is_match(&cur.name) {
+            if !re.is_match(org.name) && !re.is_match(cur.name) {
                 return Ok(false);
             }
         }
-        if !self.matches_gvk(&cur.gvk) {
+        if !self.matches_gvk_parts(cur.group, cur.version, cur.kind) {
             return Ok(false);
         }
         if let Some(ls) = &self.labels {

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 use std::fmt;
 
-use super::builtins::CLUSTER_SCOPED_API_TYPES;
+use super::builtins::{CLUSTER_SCOPED_API_TYPES, CLUSTER_SCOPED_KINDS};
 
 /// Group, version, kind.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -43,13 +43,7 @@ impl Gvk {
     /// Types that are never namespaced: kustomize decides by exact
     /// apiVersion and kind.
     pub fn is_cluster_scoped(&self) -> bool {
-        CLUSTER_SCOPED_API_TYPES.iter().any(|(a, k)| {
-            *k == self.kind
-                && match a.rsplit_once('/') {
-                    Some((g, v)) => g == self.group && v == self.version,
-                    None => self.group.is_empty() && *a == self.version,
-                }
-        })
+        cluster_scoped(&self.group, &self.version, &self.kind)
     }
 
     /// Does `selector` (with empty fields meaning "any") select this gvk?
@@ -81,6 +75,67 @@ impl fmt::Display for Gvk {
     }
 }
 
+/// Is `group/version kind` one of kustomize's cluster-scoped types? Asked for
+/// every pair of objects in some steps, so the kind is looked up first.
+pub fn cluster_scoped(group: &str, version: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED_KINDS.binary_search(&kind).is_ok()
+        && CLUSTER_SCOPED_API_TYPES.iter().any(|(a, k)| {
+            *k == kind
+                && match a.rsplit_once('/') {
+                    Some((g, v)) => g == group && v == version,
+                    None => group.is_empty() && *a == version,
+                }
+        })
+}
+
+/// The namespace used for comparisons: cluster-scoped kinds have none, and
+/// an empty namespace means `default`.
+fn effective_namespace<'a>(group: &str, version: &str, kind: &str, namespace: &'a str) -> &'a str {
+    if cluster_scoped(group, version, kind) {
+        NOT_A_NAMESPACE
+    } else if namespace.is_empty() {
+        DEFAULT_NAMESPACE
+    } else {
+        namespace
+    }
+}
+
+/// An object's id borrowed from its body or from a [`ResId`], for the
+/// comparisons that run over every object without copying names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct IdRef<'a> {
+    pub group: &'a str,
+    pub version: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub namespace: &'a str,
+}
+
+impl<'a> IdRef<'a> {
+    pub fn effective_namespace(&self) -> &'a str {
+        effective_namespace(self.group, self.version, self.kind, self.namespace)
+    }
+
+    /// [`Gvk::is_selected_by`] for a borrowed id.
+    pub fn is_selected_by(&self, selector: &Gvk) -> bool {
+        (selector.group.is_empty() || selector.group == self.group)
+            && (selector.version.is_empty() || selector.version == self.version)
+            && (selector.kind.is_empty() || selector.kind == self.kind)
+    }
+}
+
+impl<'a> From<&'a ResId> for IdRef<'a> {
+    fn from(id: &'a ResId) -> IdRef<'a> {
+        IdRef {
+            group: &id.gvk.group,
+            version: &id.gvk.version,
+            kind: &id.gvk.kind,
+            name: &id.name,
+            namespace: &id.namespace,
+        }
+    }
+}
+
 /// Identity of an object: gvk, name, namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct ResId {
@@ -96,13 +151,7 @@ impl ResId {
     /// The namespace used for comparisons: cluster-scoped kinds have none,
     /// and an empty namespace means `default`.
     pub fn effective_namespace(&self) -> &str {
-        if self.gvk.is_cluster_scoped() {
-            NOT_A_NAMESPACE
-        } else if self.namespace.is_empty() {
-            DEFAULT_NAMESPACE
-        } else {
-            &self.namespace
-        }
+        IdRef::from(self).effective_namespace()
     }
 
     pub fn ns_equals(&self, other: &ResId) -> bool {
@@ -111,7 +160,10 @@ impl ResId {
 
     /// kustomize's `ResId.Equals`: same gvk, name and effective namespace.
     pub fn equals(&self, other: &ResId) -> bool {
-        self.gvk == other.gvk && self.name == other.name && self.ns_equals(other)
+        // Same gvk, so same scope: equal namespaces are equal effective ones.
+        self.gvk == other.gvk
+            && self.name == other.name
+            && (self.namespace == other.namespace || self.ns_equals(other))
     }
 
     /// The same without the namespace.
@@ -234,19 +286,35 @@ impl Resource {
         a == b || (eff(self) && eff(other)) || self.gvk().is_cluster_scoped()
     }
 
+    /// [`Resource::cur_id`] borrowed from the body.
+    pub fn cur_ref(&self) -> IdRef<'_> {
+        let (group, version) = match self.api_version().rsplit_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", self.api_version()),
+        };
+        IdRef {
+            group,
+            version,
+            kind: self.kind(),
+            name: self.name(),
+            namespace: self.namespace(),
+        }
+    }
+
+    /// [`Resource::org_id`] borrowed.
+    pub fn org_ref(&self) -> IdRef<'_> {
+        self.prev_ids
+            .first()
+            .map(IdRef::from)
+            .unwrap_or_else(|| self.cur_ref())
+    }
+
     /// The id the object had when it entered the build.
     pub fn org_id(&self) -> ResId {
         self.prev_ids
             .first()
             .cloned()
             .unwrap_or_else(|| self.cur_id())
-    }
-
-    /// Previous ids plus the current one.
-    pub fn all_ids(&self) -> Vec<ResId> {
-        let mut v = self.prev_ids.clone();
-        v.push(self.cur_id());
-        v
     }
 
     /// Remember the current id before a rename (kustomize's StorePreviousId).

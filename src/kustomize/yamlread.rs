@@ -418,22 +418,30 @@ impl<'a> Reader<'a> {
                     let Some((vev, vspan)) = self.next()? else {
                         return Err("unexpected end of YAML inside a mapping".into());
                     };
-                    self.path.push(key.clone());
+                    self.path.push(key);
                     let value = self.node(vev, vspan, child_place);
-                    self.path.pop();
+                    let key = self.path.pop().unwrap_or_default();
                     let value = value?;
                     if is_merge {
                         merged.push(value);
                         continue;
                     }
-                    if m.contains_key(&key) && !self.yaml11 {
-                        return Err(format!(
-                            "mapping key \"{}\" already defined (at {})",
-                            key,
-                            loc(&kspan)
-                        ));
+                    match m.entry(key) {
+                        serde_json::map::Entry::Vacant(e) => {
+                            e.insert(value);
+                        }
+                        serde_json::map::Entry::Occupied(e) if !self.yaml11 => {
+                            return Err(format!(
+                                "mapping key \"{}\" already defined (at {})",
+                                e.key(),
+                                loc(&kspan)
+                            ));
+                        }
+                        // go-yaml v2: the last value wins, in the first place.
+                        serde_json::map::Entry::Occupied(mut e) => {
+                            e.insert(value);
+                        }
                     }
-                    m.insert(key, value);
                 }
                 // `<<` merge keys: entries not given explicitly, earlier sources first.
                 for src in merged {
