@@ -116,6 +116,21 @@ impl<'a> IdRef<'a> {
         effective_namespace(self.group, self.version, self.kind, self.namespace)
     }
 
+    /// [`ResId::equals`] for a borrowed id.
+    pub fn equals(&self, other: &ResId) -> bool {
+        self.gvkn_equals(other)
+            && (self.namespace == other.namespace
+                || self.effective_namespace() == other.effective_namespace())
+    }
+
+    /// [`ResId::gvkn_equals`] for a borrowed id.
+    pub fn gvkn_equals(&self, other: &ResId) -> bool {
+        self.name == other.name
+            && self.kind == other.gvk.kind
+            && self.group == other.gvk.group
+            && self.version == other.gvk.version
+    }
+
     /// [`Gvk::is_selected_by`] for a borrowed id.
     pub fn is_selected_by(&self, selector: &Gvk) -> bool {
         (selector.group.is_empty() || selector.group == self.group)

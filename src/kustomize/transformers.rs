@@ -2,13 +2,12 @@
 //! annotations, images, replicas. Each is one function over the list, in the
 //! order kustomize runs them (see `build.rs`).
 
-use regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 use super::builtins::PREFIX_SUFFIX_SKIP;
 use super::fieldspec::{apply_specs, Create, FieldSpec, TransformerConfig};
-use super::reslist::ResList;
+use super::reslist::{GoRegex, ResList};
 use super::resource::Gvk;
 use super::types::{Image, Replica};
 
@@ -228,17 +227,79 @@ pub fn split_image(image: &str) -> (String, String, String) {
 
 struct ImageUpdater<'a> {
     img: &'a Image,
-    pattern: Option<Regex>,
+    pattern: ImagePattern,
+}
+
+/// Which image fields an `images:` entry changes. kustomize compiles
+/// `^<name>(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$` as a regular
+/// expression. Names are nearly always letters, digits, `-_/:@` and dots, and
+/// a dot matches any one character but a line break, so such names are
+/// matched here without building a regex; any other name goes to the
+/// regex engine.
+enum ImagePattern {
+    Plain(Vec<char>),
+    Regex(Option<GoRegex>),
+}
+
+impl ImagePattern {
+    fn new(name: &str) -> ImagePattern {
+        if name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_/:@.".contains(c))
+        {
+            return ImagePattern::Plain(name.chars().collect());
+        }
+        ImagePattern::Regex(
+            GoRegex::new(&format!(
+                "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+                super::reslist::go_regex(name)
+            ))
+            .ok(),
+        )
+    }
+
+    fn is_match(&self, value: &str) -> bool {
+        match self {
+            ImagePattern::Regex(re) => re.as_ref().map(|p| p.is_match(value)).unwrap_or(false),
+            ImagePattern::Plain(name) => {
+                let mut chars = value.char_indices();
+                for want in name {
+                    match chars.next() {
+                        Some((_, c)) if *want == '.' && c != '\n' => {}
+                        Some((_, c)) if c == *want => {}
+                        _ => return false,
+                    }
+                }
+                let rest = chars.next().map(|(i, _)| &value[i..]).unwrap_or("");
+                tag_and_digest_only(rest)
+            }
+        }
+    }
+}
+
+/// `(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$`: the runs cannot hold
+/// `:` or `@`, so matching each part greedily decides the regex.
+fn tag_and_digest_only(rest: &str) -> bool {
+    let run = |s: &str| {
+        s.find(|c: char| !(c.is_ascii_alphanumeric() || "_.{}-".contains(c)))
+            .unwrap_or(s.len())
+    };
+    let mut r = rest;
+    if let Some(t) = r.strip_prefix(':') {
+        r = &t[run(t)..];
+    }
+    if let Some(d) = r.strip_prefix("@sha256:") {
+        r = &d[run(d)..];
+    }
+    r.is_empty()
 }
 
 impl<'a> ImageUpdater<'a> {
     fn new(img: &'a Image) -> ImageUpdater<'a> {
-        let pattern = Regex::new(&format!(
-            "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
-            super::reslist::go_regex(&img.name)
-        ))
-        .ok();
-        ImageUpdater { img, pattern }
+        ImageUpdater {
+            img,
+            pattern: ImagePattern::new(&img.name),
+        }
     }
 
     fn update(&self, n: &mut Value) -> Result<(), String> {
@@ -252,12 +313,7 @@ impl<'a> ImageUpdater<'a> {
             _ => return Ok(()),
         };
         let value = text.as_str();
-        let matched = self
-            .pattern
-            .as_ref()
-            .map(|p| p.is_match(value))
-            .unwrap_or(false);
-        if !matched {
+        if !self.pattern.is_match(value) {
             return Ok(());
         }
         let (mut name, mut tag, mut digest) = split_image(value);
@@ -326,9 +382,10 @@ pub fn images(list: &mut ResList, images: &[Image], cfg: &TransformerConfig) -> 
         let in_entry = |e: String| format!("{}: {}", img.name, e);
         for r in list.items.iter_mut() {
             if r.kind() != "CustomResourceDefinition" {
-                let (kind, name) = (r.kind().to_string(), r.name().to_string());
-                up.legacy(&mut r.obj)
-                    .map_err(|e| in_entry(format!("{} '{}': {}", kind, name, e)))?;
+                // Only image fields change, so the kind and name read after
+                // a failure are the ones the walk saw.
+                let res = up.legacy(&mut r.obj);
+                res.map_err(|e| in_entry(format!("{} '{}': {}", r.kind(), r.name(), e)))?;
             }
             let gvk = r.gvk();
             apply_specs(&mut r.obj, &gvk, &cfg.images, Create::No, &mut |n| {
@@ -350,8 +407,7 @@ pub fn replicas(
         let mut found = false;
         for fs in &cfg.replicas {
             let fgvk = fs.gvk();
-            let idx =
-                list.matching_any_id(|id| id.name == rep.name && id.gvk.is_selected_by(&fgvk));
+            let idx = list.matching_any_id(|id| id.name == rep.name && id.is_selected_by(&fgvk));
             if idx.is_empty() {
                 continue;
             }
@@ -389,6 +445,58 @@ pub fn replicas(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_image_names_match_as_the_regex_does() {
+        let names = [
+            "nginx",
+            "ghcr.io/kubeflow/kfp-api-server",
+            "reg:5000/app",
+            "a.b",
+            "app@x",
+            "my_app-1",
+        ];
+        let values = [
+            "nginx",
+            "nginx:1.2",
+            "nginx:1.2@sha256:abc",
+            "nginx@sha256:abc",
+            "nginx:",
+            "nginx@sha256:",
+            "nginx:1.2:3",
+            "nginx@sha1:abc",
+            "nginx-x",
+            "nginxx",
+            "ngin",
+            "nginx:{{tag}}",
+            "nginx:1/2",
+            "ghcr.io/kubeflow/kfp-api-server:2.14.4",
+            "ghcrXio/kubeflow/kfp-api-server",
+            "ghcr\nio/kubeflow/kfp-api-server",
+            "reg:5000/app:1",
+            "reg:5000/app",
+            "a.b",
+            "azb",
+            "aéb:1",
+            "a\nb",
+            "ab",
+            "app@x:1",
+            "my_app-1@sha256:0",
+            "",
+        ];
+        for n in names {
+            let plain = ImagePattern::new(n);
+            assert!(matches!(plain, ImagePattern::Plain(_)), "{n}");
+            let re = regex::Regex::new(&format!(
+                "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
+                crate::kustomize::reslist::go_regex(n)
+            ))
+            .unwrap();
+            for v in values {
+                assert_eq!(plain.is_match(v), re.is_match(v), "name {n:?} value {v:?}");
+            }
+        }
+    }
 
     #[test]
     fn splits_images() {
