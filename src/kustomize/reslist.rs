@@ -34,14 +34,7 @@ impl ResList {
             .iter()
             .find(|x| x.name() == name && x.same_cur_id(&r))
         {
-            let id = r.cur_id();
-            return Err(format!(
-                "may not add resource with an already registered id: {} {} (from {} and {})",
-                id.gvk.kind,
-                display_name(&id),
-                existing.origin,
-                r.origin
-            ));
+            return Err(duplicate_error(existing, &r));
         }
         self.items.push(r);
         Ok(())
@@ -53,9 +46,20 @@ impl ResList {
             self.items = other.items;
             return Ok(());
         }
-        for r in other.items {
-            self.append(r)?;
+        // Only the new objects need checking, each against the existing
+        // objects of the same name.
+        let mut by_name: std::collections::HashMap<&str, Vec<&Resource>> =
+            std::collections::HashMap::new();
+        for x in &self.items {
+            by_name.entry(x.name()).or_default().push(x);
         }
+        for r in &other.items {
+            let same = by_name.get(r.name()).into_iter().flatten();
+            if let Some(existing) = same.into_iter().find(|x| x.same_cur_id(r)) {
+                return Err(duplicate_error(existing, r));
+            }
+        }
+        self.items.extend(other.items);
         Ok(())
     }
 
@@ -236,6 +240,17 @@ pub struct CompiledSelector<'a> {
     kind: Option<Pattern>,
     labels: Option<LabelSelector>,
     annotations: Option<LabelSelector>,
+}
+
+fn duplicate_error(existing: &Resource, new: &Resource) -> String {
+    let id = new.cur_id();
+    format!(
+        "may not add resource with an already registered id: {} {} (from {} and {})",
+        id.gvk.kind,
+        display_name(&id),
+        existing.origin,
+        new.origin
+    )
 }
 
 /// One anchored selector field: most are plain names, which need no regex.
