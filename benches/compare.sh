@@ -5,7 +5,8 @@
 #   benches/compare.sh [DIR] [RUNS]
 #
 # DIR defaults to the largest engine fixture; RUNS (default 20) builds of each
-# tool are timed back to back after one warm-up run each.
+# tool are timed, alternating between the tools, after one warm-up run each;
+# the report gives the median run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${1:-tests/fixtures/build/large-platform}"
@@ -24,8 +25,9 @@ fi
 
 . benches/lib.sh
 
-read -r k_t k_m < <(measure kubectl kustomize "$dir")
-read -r f_t f_m < <(measure "$bin" build "$dir")
+A=(kubectl kustomize "$dir")
+B=("$bin" build "$dir")
+read -r k_t k_m f_t f_m < <(measure_pair)
 objects=$("$bin" build "$dir" | grep -c '^kind:' || true)
 
 printf 'input: %s (%s objects), %s runs each\n' "$dir" "$objects" "$runs"

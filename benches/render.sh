@@ -25,8 +25,9 @@ fi
 
 . benches/lib.sh
 
-read -r k_t k_m < <(measure kubectl kustomize "$tree/overlays/iam")
-read -r f_t f_m < <(measure "$bin" render --overlay iam --no-crds)
+A=(kubectl kustomize "$tree/overlays/iam")
+B=("$bin" render --overlay iam --no-crds)
+read -r k_t k_m f_t f_m < <(measure_pair)
 objects=$("$bin" render --overlay iam --no-crds 2>/dev/null | grep -c '^kind:' || true)
 printf 'input: overlays/iam with the example parameters (%s objects), %s runs each\n' "$objects" "$runs"
 report 'kubectl kustomize overlays/iam' "$k_t" "$k_m" 'kfp-aws render --overlay iam' "$f_t" "$f_m"

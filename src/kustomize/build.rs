@@ -914,7 +914,7 @@ pub fn from_value_at<T: serde::de::DeserializeOwned>(mut v: Value) -> Result<T, 
     // the decode retried.
     let mut last = String::new();
     for _ in 0..512 {
-        let err = match serde_path_to_error::deserialize::<_, T>(v.clone()) {
+        let err = match serde_path_to_error::deserialize::<_, T>(&v) {
             Ok(t) => return Ok(t),
             Err(e) => e,
         };
