@@ -216,6 +216,14 @@ pub fn lookup(obj: &Value, path: &str) -> Option<Value> {
     out.into_iter().next().map(|v| v.clone())
 }
 
+fn optional_selector(s: &str) -> Result<Option<LabelSelector>, String> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        LabelSelector::parse(s).map(Some)
+    }
+}
+
 /// Every id an object has had, oldest first, the current one last.
 fn ids_of<'a>(r: &'a Resource, cur: &'a ResId) -> impl DoubleEndedIterator<Item = IdRef<'a>> {
     r.prev_ids
@@ -447,15 +455,41 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                 t.field_paths.clone()
             };
             let sel_gvk = selector_gvk(sel);
-            let labels = if sel.label_selector.is_empty() {
-                None
-            } else {
-                Some(LabelSelector::parse(&sel.label_selector)?)
-            };
-            let annos = if sel.annotation_selector.is_empty() {
-                None
-            } else {
-                Some(LabelSelector::parse(&sel.annotation_selector)?)
+            let labels = optional_selector(&sel.label_selector)?;
+            let annos = optional_selector(&sel.annotation_selector)?;
+            // Reject selectors are read for every object the select's own
+            // label and annotation selectors accept, so a bad one is an
+            // error as soon as there is such an object.
+            let reject_meta: Vec<(Option<LabelSelector>, Option<LabelSelector>)> = {
+                let parsed: Result<Vec<_>, String> = t
+                    .reject
+                    .iter()
+                    .map(|rj| {
+                        Ok((
+                            optional_selector(&rj.label_selector)?,
+                            optional_selector(&rj.annotation_selector)?,
+                        ))
+                    })
+                    .collect();
+                match parsed {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let any_candidate = list.items.iter().any(|r| {
+                            labels
+                                .as_ref()
+                                .map(|l| l.matches(&r.labels()))
+                                .unwrap_or(true)
+                                && annos
+                                    .as_ref()
+                                    .map(|l| l.matches(&r.annotations()))
+                                    .unwrap_or(true)
+                        });
+                        if any_candidate {
+                            return Err(e);
+                        }
+                        continue;
+                    }
+                }
             };
             // Like kustomize, each object's ids (previous and current) are
             // read as the object is now, before this target changes anything.
@@ -478,23 +512,27 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                 {
                     continue;
                 }
-                let rejected = t.reject.iter().any(|rj| {
+                let mut rejected = false;
+                for (rj, (rl, ra)) in t.reject.iter().zip(&reject_meta) {
                     let rg = selector_gvk(rj);
                     let id_part =
                         !(rj.name.is_empty() && rj.namespace.is_empty() && rg == Gvk::default());
                     let by_id = id_part
                         && ids_of(r, &cur[i])
                             .any(|id| id_selected_by(id, &rg, &rj.name, &rj.namespace));
-                    let by_labels = !rj.label_selector.is_empty()
-                        && LabelSelector::parse(&rj.label_selector)
-                            .map(|l| l.matches(&r.labels()))
-                            .unwrap_or(false);
-                    let by_annos = !rj.annotation_selector.is_empty()
-                        && LabelSelector::parse(&rj.annotation_selector)
+                    // A label and an annotation selector in one reject
+                    // entry must both match.
+                    let by_meta = (rl.is_some() || ra.is_some())
+                        && rl.as_ref().map(|l| l.matches(&r.labels())).unwrap_or(true)
+                        && ra
+                            .as_ref()
                             .map(|l| l.matches(&r.annotations()))
-                            .unwrap_or(false);
-                    by_id || by_labels || by_annos
-                });
+                            .unwrap_or(true);
+                    if by_id || by_meta {
+                        rejected = true;
+                        break;
+                    }
+                }
                 if rejected {
                     continue;
                 }
