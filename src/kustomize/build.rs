@@ -77,6 +77,7 @@ fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
     let cfg = TransformerConfig::effective(&acc.config).map_err(at)?;
     nameref::fix(&mut acc.list, &cfg).map_err(at)?;
     vars::resolve(&mut acc.list, &acc.vars, &cfg.var_reference).map_err(at)?;
+    acc.list.sync_aliases();
     // Local configuration is visible to every level, and left out of the output.
     let mut items: Vec<Resource> = acc
         .list
@@ -692,6 +693,7 @@ impl<'a> Builder<'a> {
         for (src, cfg) in self.plugin_configs(dir, &k.transformers, &ldr, fname)? {
             super::plugins::transform(&mut acc.list, &cfg, &ldr)
                 .map_err(|e| at(format!("transformers: {}: {}", src, e)))?;
+            acc.list.sync_aliases();
         }
         if self.meta.any() {
             let kfile = kfile_name(&file_of(fname));
@@ -864,8 +866,10 @@ impl<'a> Builder<'a> {
     ) -> Result<(), String> {
         steps::strategic_merge_entries(list, &k.patches_strategic_merge, ldr)
             .map_err(|e| format!("patchesStrategicMerge: {}", e))?;
+        list.sync_aliases();
         for p in &k.patches {
             steps::patch(list, p, ldr).map_err(|e| format!("patches: {}", e))?;
+            list.sync_aliases();
         }
         transformers::namespace(list, &k.namespace, cfg)
             .map_err(|e| format!("namespace: {}", e))?;
@@ -903,6 +907,7 @@ impl<'a> Builder<'a> {
         transformers::images(list, &k.images, cfg).map_err(|e| format!("images: {}", e))?;
         steps::replacements(list, &k.replacements, ldr)
             .map_err(|e| format!("replacements: {}", e))?;
+        list.sync_aliases();
         Ok(())
     }
 }

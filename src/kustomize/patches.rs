@@ -230,6 +230,9 @@ pub fn json_selected(
                 .or_insert_with(|| Value::Object(Default::default()));
         }
         let (kind, name) = (r.kind().to_string(), r.name().to_string());
+        // kustomize rebuilds the object from JSON: no field shares a value
+        // with another any more.
+        r.aliases.clear();
         jsonpatch::apply(&mut r.obj, ops)
             .map_err(|e| format!("JSON 6902 patch on {} '{}' failed: {}", kind, name, e))?;
         // The patch works on Go's JSON form of the object.

@@ -26,6 +26,14 @@ impl ResList {
         self.items.is_empty()
     }
 
+    /// After a step: pass in-place changes on between fields that share a
+    /// value (see [`super::resource::AliasGroup`]).
+    pub fn sync_aliases(&mut self) {
+        for r in self.items.iter_mut() {
+            r.sync_aliases();
+        }
+    }
+
     /// Append, refusing an id that is already present.
     pub fn append(&mut self, r: Resource) -> Result<(), String> {
         let name = r.name();

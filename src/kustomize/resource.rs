@@ -232,6 +232,23 @@ pub struct Resource {
     /// that ran over it (each already in the annotation's YAML form).
     pub origin_note: Option<String>,
     pub transformations: Vec<String>,
+    /// Fields that share one value, as in kustomize (see [`AliasGroup`]).
+    pub aliases: Vec<AliasGroup>,
+}
+
+/// Fields of one object that hold the same value node in kustomize. A label
+/// or annotation transformer adds a missing key to every field it targets
+/// (metadata, selectors, templates) as one shared YAML node, and later
+/// in-place edits of any of them (another label transformer on an existing
+/// key, a strategic merge patch, a replacement) show in all of them, until a
+/// JSON patch rebuilds the object. The build reproduces that: each group
+/// remembers its value, and after every step a member whose value changed
+/// passes the change on to the others.
+#[derive(Clone, Debug)]
+pub struct AliasGroup {
+    /// JSON pointers to the fields.
+    pub paths: Vec<String>,
+    pub value: Value,
 }
 
 impl Resource {
@@ -247,7 +264,36 @@ impl Resource {
             ref_vars: Vec::new(),
             origin_note: None,
             transformations: Vec::new(),
+            aliases: Vec::new(),
         }
+    }
+
+    /// Pass a change of one aliased field on to the fields that share its
+    /// value; forget fields that no longer exist.
+    pub fn sync_aliases(&mut self) {
+        if self.aliases.is_empty() {
+            return;
+        }
+        let mut groups = std::mem::take(&mut self.aliases);
+        for g in groups.iter_mut() {
+            g.paths.retain(|p| self.obj.pointer(p).is_some());
+            let changed = g
+                .paths
+                .iter()
+                .filter_map(|p| self.obj.pointer(p))
+                .find(|v| **v != g.value)
+                .cloned();
+            if let Some(v) = changed {
+                for p in &g.paths {
+                    if let Some(slot) = self.obj.pointer_mut(p) {
+                        *slot = v.clone();
+                    }
+                }
+                g.value = v;
+            }
+        }
+        groups.retain(|g| g.paths.len() > 1);
+        self.aliases = groups;
     }
 
     fn str_at(&self, path: &[&str]) -> &str {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::builtins::PREFIX_SUFFIX_SKIP;
 use super::fieldspec::{apply_specs, Create, FieldSpec, TransformerConfig};
 use super::reslist::{GoRegex, ResList};
-use super::resource::Gvk;
+use super::resource::{AliasGroup, Gvk};
 use super::types::{Image, Replica};
 
 fn scalar_string(v: &Value) -> Option<String> {
@@ -167,24 +167,92 @@ pub fn set_entries(
             ));
         }
     }
+    let keys: Vec<(&String, &String)> = entries.iter().collect();
     for r in list.items.iter_mut() {
         let gvk = r.gvk();
+        // A key missing from a field is added as a marker first, so that
+        // the fields that get it can be found and linked (see AliasGroup).
+        let mut added = 0;
         apply_specs(&mut r.obj, &gvk, specs, Create::Map, &mut |n| {
             if n.is_null() {
                 *n = Value::Object(Map::new());
             }
             match n {
                 Value::Object(m) => {
-                    for (k, v) in entries {
-                        m.insert(k.clone(), Value::String(v.clone()));
+                    for (i, (k, v)) in keys.iter().enumerate() {
+                        let value = match m.get(k.as_str()) {
+                            // Reached twice in one pass: still the new entry.
+                            Some(Value::String(cur)) if *cur == new_entry_marker(i) => continue,
+                            Some(_) => (*v).clone(),
+                            None => {
+                                added += 1;
+                                new_entry_marker(i)
+                            }
+                        };
+                        m.insert((*k).clone(), Value::String(value));
                     }
                     Ok(())
                 }
                 _ => Err("expected a mapping".to_string()),
             }
         })?;
+        let mut fresh: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
+        if added > 0 {
+            collect_markers(&mut r.obj, &mut String::new(), &keys, &mut fresh);
+        }
+        r.sync_aliases();
+        for (paths, (_, v)) in fresh.into_iter().zip(&keys) {
+            if paths.len() > 1 {
+                r.aliases.push(AliasGroup {
+                    paths,
+                    value: Value::String((*v).clone()),
+                });
+            }
+        }
     }
     Ok(())
+}
+
+/// Stands for the value of the `i`th key where that key is new; never
+/// reaches output ([`collect_markers`] replaces it).
+fn new_entry_marker(i: usize) -> String {
+    format!("\u{0}kfp-aws new entry {}\u{0}", i)
+}
+
+/// Replace every marker with its key's value, noting where it was.
+fn collect_markers(
+    v: &mut Value,
+    path: &mut String,
+    keys: &[(&String, &String)],
+    out: &mut [Vec<String>],
+) {
+    match v {
+        Value::String(s) if s.starts_with('\u{0}') => {
+            if let Some(i) = (0..keys.len()).find(|&i| *s == new_entry_marker(i)) {
+                *s = keys[i].1.clone();
+                out[i].push(path.clone());
+            }
+        }
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                collect_markers(child, path, keys, out);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&i.to_string());
+                collect_markers(child, path, keys, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Split an image reference into name, tag and digest as kustomize does.
