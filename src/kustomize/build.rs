@@ -77,7 +77,9 @@ fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
     let cfg = TransformerConfig::effective(&acc.config).map_err(at)?;
     nameref::fix(&mut acc.list, &cfg).map_err(at)?;
     vars::resolve(&mut acc.list, &acc.vars, &cfg.var_reference).map_err(at)?;
-    acc.list.sync_aliases();
+    if !acc.vars.is_empty() {
+        acc.list.sync_aliases();
+    }
     // Local configuration is visible to every level, and left out of the output.
     let mut items: Vec<Resource> = acc
         .list
@@ -866,7 +868,9 @@ impl<'a> Builder<'a> {
     ) -> Result<(), String> {
         steps::strategic_merge_entries(list, &k.patches_strategic_merge, ldr)
             .map_err(|e| format!("patchesStrategicMerge: {}", e))?;
-        list.sync_aliases();
+        if !k.patches_strategic_merge.is_empty() {
+            list.sync_aliases();
+        }
         for p in &k.patches {
             steps::patch(list, p, ldr).map_err(|e| format!("patches: {}", e))?;
             list.sync_aliases();
@@ -907,7 +911,9 @@ impl<'a> Builder<'a> {
         transformers::images(list, &k.images, cfg).map_err(|e| format!("images: {}", e))?;
         steps::replacements(list, &k.replacements, ldr)
             .map_err(|e| format!("replacements: {}", e))?;
-        list.sync_aliases();
+        if !k.replacements.is_empty() {
+            list.sync_aliases();
+        }
         Ok(())
     }
 }

@@ -276,13 +276,16 @@ impl Resource {
         }
         let mut groups = std::mem::take(&mut self.aliases);
         for g in groups.iter_mut() {
-            g.paths.retain(|p| self.obj.pointer(p).is_some());
-            let changed = g
-                .paths
-                .iter()
-                .filter_map(|p| self.obj.pointer(p))
-                .find(|v| **v != g.value)
-                .cloned();
+            let mut changed = None;
+            g.paths.retain(|p| match self.obj.pointer(p) {
+                None => false,
+                Some(v) => {
+                    if changed.is_none() && *v != g.value {
+                        changed = Some(v.clone());
+                    }
+                    true
+                }
+            });
             if let Some(v) = changed {
                 for p in &g.paths {
                     if let Some(slot) = self.obj.pointer_mut(p) {

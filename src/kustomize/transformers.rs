@@ -172,7 +172,7 @@ pub fn set_entries(
         let gvk = r.gvk();
         // A key missing from a field is added as a marker first, so that
         // the fields that get it can be found and linked (see AliasGroup).
-        let mut added = 0;
+        let (mut added, mut changed) = (0, false);
         apply_specs(&mut r.obj, &gvk, specs, Create::Map, &mut |n| {
             if n.is_null() {
                 *n = Value::Object(Map::new());
@@ -183,7 +183,10 @@ pub fn set_entries(
                         let value = match m.get(k.as_str()) {
                             // Reached twice in one pass: still the new entry.
                             Some(Value::String(cur)) if *cur == new_entry_marker(i) => continue,
-                            Some(_) => (*v).clone(),
+                            Some(old) => {
+                                changed |= old.as_str() != Some(v.as_str());
+                                (*v).clone()
+                            }
                             None => {
                                 added += 1;
                                 new_entry_marker(i)
@@ -198,9 +201,11 @@ pub fn set_entries(
         })?;
         let mut fresh: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
         if added > 0 {
-            collect_markers(&mut r.obj, &mut String::new(), &keys, &mut fresh);
+            collect_markers(&mut r.obj, &keys, &mut fresh);
         }
-        r.sync_aliases();
+        if changed {
+            r.sync_aliases();
+        }
         for (paths, (_, v)) in fresh.into_iter().zip(&keys) {
             if paths.len() > 1 {
                 r.aliases.push(AliasGroup {
@@ -220,35 +225,60 @@ fn new_entry_marker(i: usize) -> String {
 }
 
 /// Replace every marker with its key's value, noting where it was.
-fn collect_markers(
-    v: &mut Value,
-    path: &mut String,
-    keys: &[(&String, &String)],
-    out: &mut [Vec<String>],
+fn collect_markers(v: &mut Value, keys: &[(&String, &String)], out: &mut [Vec<String>]) {
+    // Found on a read-only walk (pointers built only for hits), then set.
+    let mut hits = Vec::new();
+    find_markers(v, &mut Vec::new(), keys.len(), &mut hits);
+    for (pointer, i) in hits {
+        if let Some(slot) = v.pointer_mut(&pointer) {
+            *slot = Value::String(keys[i].1.clone());
+        }
+        out[i].push(pointer);
+    }
+}
+
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn find_markers<'a>(
+    v: &'a Value,
+    path: &mut Vec<Seg<'a>>,
+    nkeys: usize,
+    hits: &mut Vec<(String, usize)>,
 ) {
     match v {
         Value::String(s) if s.starts_with('\u{0}') => {
-            if let Some(i) = (0..keys.len()).find(|&i| *s == new_entry_marker(i)) {
-                *s = keys[i].1.clone();
-                out[i].push(path.clone());
+            if let Some(i) = (0..nkeys).find(|&i| *s == new_entry_marker(i)) {
+                let mut pointer = String::new();
+                for seg in path.iter() {
+                    pointer.push('/');
+                    match seg {
+                        Seg::Key(k) if k.contains(['~', '/']) => {
+                            pointer.push_str(&k.replace('~', "~0").replace('/', "~1"))
+                        }
+                        Seg::Key(k) => pointer.push_str(k),
+                        Seg::Index(n) => pointer.push_str(&n.to_string()),
+                    }
+                }
+                hits.push((pointer, i));
             }
         }
         Value::Object(m) => {
-            for (k, child) in m.iter_mut() {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                collect_markers(child, path, keys, out);
-                path.truncate(len);
+            for (k, child) in m {
+                if child.is_object() || child.is_array() || child.is_string() {
+                    path.push(Seg::Key(k));
+                    find_markers(child, path, nkeys, hits);
+                    path.pop();
+                }
             }
         }
         Value::Array(items) => {
-            for (i, child) in items.iter_mut().enumerate() {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
-                collect_markers(child, path, keys, out);
-                path.truncate(len);
+            for (n, child) in items.iter().enumerate() {
+                path.push(Seg::Index(n));
+                find_markers(child, path, nkeys, hits);
+                path.pop();
             }
         }
         _ => {}
