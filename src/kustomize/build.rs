@@ -476,8 +476,15 @@ impl<'a> Builder<'a> {
                 kind_of(&v)
             )));
         }
+        let empty = sets_nothing(&v);
         let mut k: Kustomization =
             from_value_at(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
+        if empty {
+            return Err(Error(format!(
+                "{}: the kustomization is empty; list at least its resources",
+                fname
+            )));
+        }
         for (field, used, instead) in [
             ("bases", !k.bases.is_empty(), "resources"),
             ("commonLabels", !k.common_labels.is_empty(), "labels"),
@@ -916,6 +923,23 @@ impl<'a> Builder<'a> {
         }
         Ok(())
     }
+}
+
+/// kustomize refuses a kustomization whose fields are all unset once read:
+/// apiVersion and kind aside, every value is null, `""` or `false`, or an
+/// empty `bases` list (merged into resources when read). An empty list or
+/// map elsewhere (`resources: []`) counts as set.
+fn sets_nothing(v: &Value) -> bool {
+    let Some(m) = v.as_object() else {
+        return false;
+    };
+    m.iter().all(|(key, value)| match value {
+        _ if key == "apiVersion" || key == "kind" => true,
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => key == "bases" && a.is_empty(),
+        _ => false,
+    })
 }
 
 /// Deserialize, naming the field on failure (`configMapGenerator[0].options.annotations.x: …`).
