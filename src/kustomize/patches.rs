@@ -231,8 +231,9 @@ pub fn json_selected(
         }
         let (kind, name) = (r.kind().to_string(), r.name().to_string());
         // kustomize rebuilds the object from JSON: no field shares a value
-        // with another any more.
+        // with another any more, and every scalar has a type again.
         r.aliases.clear();
+        r.untyped.clear();
         jsonpatch::apply(&mut r.obj, ops)
             .map_err(|e| format!("JSON 6902 patch on {} '{}' failed: {}", kind, name, e))?;
         // The patch works on Go's JSON form of the object.

@@ -224,6 +224,74 @@ fn optional_selector(s: &str) -> Result<Option<LabelSelector>, String> {
     }
 }
 
+/// Put the markers on the object's untagged scalars before targets are
+/// written; returns their values.
+fn mark_untyped(r: &mut Resource) -> Vec<(String, Value)> {
+    let mut saved = Vec::new();
+    for p in &r.untyped {
+        if let Some(v) = r.obj.pointer_mut(p) {
+            if v.is_number() || v.is_boolean() {
+                saved.push((p.clone(), v.clone()));
+                *v = untyped(&scalar_text(v));
+            }
+        }
+    }
+    saved
+}
+
+/// After the writes: every marker becomes its value again (an untouched
+/// field exactly as it was) and its place is remembered as untagged.
+fn settle_untyped(r: &mut Resource, saved: &[(String, Value)]) {
+    let mut found = Vec::new();
+    find_untyped(&r.obj, &mut String::new(), &mut found);
+    let mut places = Vec::new();
+    for (pointer, text) in found {
+        let value = match saved.iter().find(|(p, _)| *p == pointer) {
+            Some((_, orig)) if scalar_text(orig) == text => orig.clone(),
+            _ => typed(&text),
+        };
+        if let Some(slot) = r.obj.pointer_mut(&pointer) {
+            *slot = value;
+        }
+        places.push(pointer);
+    }
+    for p in std::mem::take(&mut r.untyped) {
+        if !places.contains(&p) && r.obj.pointer(&p).map(|v| v.is_string()).unwrap_or(false) {
+            places.push(p);
+        }
+    }
+    r.untyped = places;
+}
+
+fn find_untyped(v: &Value, path: &mut String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::String(s) => {
+            if let Some(text) = s.strip_prefix(UNTYPED) {
+                out.push((path.clone(), text.to_string()));
+            }
+        }
+        Value::Object(m) => {
+            for (k, child) in m {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                find_untyped(child, path, out);
+                path.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (n, child) in items.iter().enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&n.to_string());
+                find_untyped(child, path, out);
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Every id an object has had, oldest first, the current one last.
 fn ids_of<'a>(r: &'a Resource, cur: &'a ResId) -> impl DoubleEndedIterator<Item = IdRef<'a>> {
     r.prev_ids
@@ -305,16 +373,30 @@ fn typed(text: &str) -> Value {
         .unwrap_or_else(|| Value::String(text.to_string()))
 }
 
+/// An untagged scalar while a replacement writes: the marker, then its text.
+/// kustomize gives a field a replacement creates no YAML tag, so text written
+/// into it later is read afresh instead of having to fit the old type.
+const UNTYPED: &str = "\u{0}kfp-aws:untyped\u{0}";
+
+fn untyped(text: &str) -> Value {
+    Value::String(format!("{}{}", UNTYPED, text))
+}
+
 /// Write the value into one target field as kustomize does: a scalar target
 /// keeps its type and takes the value's text (a map or list has none, so it
-/// becomes empty); a field the replacement created takes the text as a plain
-/// scalar would read; any other target is replaced by the value.
+/// becomes empty); a field the replacement created, or an untagged one,
+/// takes the text as a plain scalar would read; any other target is
+/// replaced by the value.
 fn set_target(
     target: &mut Value,
     value: &Value,
     opts: Option<&FieldOptions>,
 ) -> Result<(), String> {
-    let created = target.as_str() == Some(CREATED);
+    let was_untyped = target
+        .as_str()
+        .and_then(|s| s.strip_prefix(UNTYPED))
+        .map(str::to_string);
+    let created = target.as_str() == Some(CREATED) || was_untyped.is_some();
     let value_is_scalar = !(value.is_object() || value.is_array());
     let mut text = if value_is_scalar {
         scalar_text(value)
@@ -325,7 +407,9 @@ fn set_target(
         if target.is_object() || target.is_array() {
             return Err("delimiter option can only be used with scalar nodes".into());
         }
-        let cur = if created {
+        let cur = if let Some(t) = &was_untyped {
+            t.clone()
+        } else if created {
             String::new()
         } else {
             scalar_text(target)
@@ -344,7 +428,7 @@ fn set_target(
         text = parts.join(&o.delimiter);
         if created || target.is_string() || target.is_null() {
             *target = if created {
-                typed(&text)
+                untyped(&text)
             } else {
                 Value::String(text)
             };
@@ -353,7 +437,7 @@ fn set_target(
     }
     if created {
         *target = if value_is_scalar || opts.map(|o| !o.delimiter.is_empty()).unwrap_or(false) {
-            typed(&text)
+            untyped(&text)
         } else {
             value.clone()
         };
@@ -539,6 +623,7 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                 let create = t.options.as_ref().map(|o| o.create).unwrap_or(false);
                 let (rkind, rname) = (r.kind().to_string(), r.name().to_string());
                 let r = &mut list.items[i];
+                let saved = mark_untyped(r);
                 for p in &paths {
                     let parts = split_dotted(p);
                     if parts.is_empty() {
@@ -571,6 +656,9 @@ pub fn apply(list: &mut ResList, reps: &[Replacement]) -> Result<(), String> {
                             format!("target field \"{}\" of {} '{}': {}", p, rkind, rname, e)
                         })?;
                     }
+                }
+                if create || !saved.is_empty() {
+                    settle_untyped(r, &saved);
                 }
                 cur[i] = r.cur_id();
             }

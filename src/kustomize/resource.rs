@@ -234,6 +234,9 @@ pub struct Resource {
     pub transformations: Vec<String>,
     /// Fields that share one value, as in kustomize (see [`AliasGroup`]).
     pub aliases: Vec<AliasGroup>,
+    /// JSON pointers to scalars a replacement created: untagged in
+    /// kustomize, so a later replacement may write any text into them.
+    pub untyped: Vec<String>,
 }
 
 /// Fields of one object that hold the same value node in kustomize. A label
@@ -265,6 +268,7 @@ impl Resource {
             origin_note: None,
             transformations: Vec::new(),
             aliases: Vec::new(),
+            untyped: Vec::new(),
         }
     }
 
