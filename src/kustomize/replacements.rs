@@ -51,7 +51,7 @@ pub fn split_dotted(path: &str) -> Vec<String> {
     out
 }
 
-fn scalar_text(v: &Value) -> String {
+pub(super) fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
