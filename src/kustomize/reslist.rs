@@ -226,7 +226,19 @@ fn merge_map_from(obj: &mut Value, old: &Value, field: &str) {
     let Some(old_map) = old.get(field).and_then(Value::as_object) else {
         return;
     };
-    let mut merged = old_map.clone();
+    // kustomize reads both maps as text and writes every entry back as a
+    // string, so numbers and booleans in the existing data become strings.
+    let mut merged: Map<String, Value> = old_map
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::Number(n) => Value::String(super::yaml::format_number(n)),
+                Value::Bool(b) => Value::String(b.to_string()),
+                other => other.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
     if let Some(new) = obj.get(field).and_then(Value::as_object) {
         for (k, v) in new {
             merged.insert(k.clone(), v.clone());
