@@ -252,17 +252,37 @@ fn string_map(v: Option<&Value>) -> Value {
         Some(Value::Object(_)) => {}
         Some(other) => return json!(other.to_string()),
     }
+    // The map goes through JSON as Go decodes it: values keep their types,
+    // and numbers are float64.
     if let Some(Value::Object(o)) = v {
         for (k, x) in o {
-            let s = match x {
-                Value::String(s) => s.clone(),
-                Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            m.insert(k.clone(), Value::String(s));
+            m.insert(k.clone(), as_go_json_value(x));
         }
     }
     Value::Object(m)
+}
+
+fn as_go_json_value(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => {
+            let mut x = v.clone();
+            super::yaml::json_float_roundtrip(&mut x);
+            match n.as_f64() {
+                // A float64 with no fraction is written as an integer.
+                Some(f) if !(n.is_i64() || n.is_u64()) && f.fract() == 0.0 && f.abs() < 1e15 => {
+                    Value::Number((f as i64).into())
+                }
+                _ => x,
+            }
+        }
+        Value::Array(a) => Value::Array(a.iter().map(as_go_json_value).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), as_go_json_value(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// kustomize's name hash of a ConfigMap or Secret (api/hasher).
