@@ -224,9 +224,25 @@ fn optional_selector(s: &str) -> Result<Option<LabelSelector>, String> {
     }
 }
 
+/// The text of an untagged scalar while it carries its marker.
+pub(super) fn untyped_text(s: &str) -> Option<&str> {
+    s.strip_prefix(UNTYPED)
+}
+
+/// Undo [`mark_untyped`] where the marker is still in place; a field that
+/// was written meanwhile is a string now, no longer untagged.
+pub(super) fn restore_untyped(r: &mut Resource, saved: Vec<(String, Value)>) {
+    for (p, orig) in saved {
+        match r.obj.pointer_mut(&p) {
+            Some(v) if v.as_str().map(|s| s.starts_with(UNTYPED)).unwrap_or(false) => *v = orig,
+            _ => r.untyped.retain(|x| *x != p),
+        }
+    }
+}
+
 /// Put the markers on the object's untagged scalars before targets are
 /// written; returns their values.
-fn mark_untyped(r: &mut Resource) -> Vec<(String, Value)> {
+pub(super) fn mark_untyped(r: &mut Resource) -> Vec<(String, Value)> {
     let mut saved = Vec::new();
     for p in &r.untyped {
         if let Some(v) = r.obj.pointer_mut(p) {

@@ -5,6 +5,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use super::fieldspec::{apply_specs, Create, FieldSpec};
+use super::replacements::{mark_untyped, restore_untyped, untyped_text};
 use super::reslist::ResList;
 use super::resource::{Gvk, ResId};
 use super::types::Var;
@@ -162,22 +163,26 @@ pub fn resolve(list: &mut ResList, vars: &[Var], specs: &[FieldSpec]) -> Result<
         }
     }
     let mut used = std::collections::BTreeSet::new();
+    // An untagged scalar (one a replacement created) counts as a string
+    // here, as in kustomize, and comes out as one.
+    let text = |s: &String| untyped_text(s).unwrap_or(s).to_string();
     for r in list.items.iter_mut() {
         let gvk = r.gvk();
+        let saved = mark_untyped(r);
         apply_specs(&mut r.obj, &gvk, specs, Create::No, &mut |n| {
             match n {
-                Value::String(s) => *n = expand(s, &vals, &mut used),
+                Value::String(s) => *n = expand(&text(s), &vals, &mut used),
                 Value::Object(m) => {
                     for (_, x) in m.iter_mut() {
                         if let Value::String(s) = x {
-                            *x = expand(s, &vals, &mut used);
+                            *x = expand(&text(s), &vals, &mut used);
                         }
                     }
                 }
                 Value::Array(items) => {
                     for x in items.iter_mut() {
                         match x {
-                            Value::String(s) => *x = expand(s, &vals, &mut used),
+                            Value::String(s) => *x = expand(&text(s), &vals, &mut used),
                             _ => return Err("invalid value type expect a string".into()),
                         }
                     }
@@ -186,6 +191,7 @@ pub fn resolve(list: &mut ResList, vars: &[Var], specs: &[FieldSpec]) -> Result<
             }
             Ok(())
         })?;
+        restore_untyped(r, saved);
     }
     Ok(())
 }
