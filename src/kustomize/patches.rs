@@ -131,15 +131,7 @@ fn apply_smp(r: &mut Resource, patch: &Value, opts: PatchOptions) -> Result<bool
         r.store_previous_id();
     }
     let av = r.api_version().to_string();
-    // kustomize's merge gives the untagged scalars a replacement created a
-    // string tag, wherever they are in the object.
-    for p in std::mem::take(&mut r.untyped) {
-        if let Some(v) = r.obj.pointer_mut(&p) {
-            if v.is_number() || v.is_boolean() {
-                *v = Value::String(super::replacements::scalar_text(v));
-            }
-        }
-    }
+    super::replacements::stringify_untyped(r);
     match strategic_merge(&r.obj, patch, &av, &kind).map_err(|e| e.to_string())? {
         SmpOutcome::Deleted => return Ok(false),
         SmpOutcome::Merged(v) => r.obj = v,

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::reslist::{LabelSelector, ResList};
-use super::resource::{Gvk, IdRef, ResId, Resource};
+use super::resource::{find_strings, Gvk, IdRef, ResId, Resource};
 use super::types::{FieldOptions, Replacement, Selector, SourceSelector};
 
 /// Split a dotted field path, keeping `[...]` segments whole.
@@ -51,7 +51,7 @@ pub fn split_dotted(path: &str) -> Vec<String> {
     out
 }
 
-pub(super) fn scalar_text(v: &Value) -> String {
+fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
@@ -258,13 +258,12 @@ pub(super) fn mark_untyped(r: &mut Resource) -> Vec<(String, Value)> {
 /// After the writes: every marker becomes its value again (an untouched
 /// field exactly as it was) and its place is remembered as untagged.
 fn settle_untyped(r: &mut Resource, saved: &[(String, Value)]) {
-    let mut found = Vec::new();
-    find_untyped(&r.obj, &mut String::new(), &mut found);
     let mut places = Vec::new();
-    for (pointer, text) in found {
+    for (pointer, marker) in find_strings(&r.obj, &|s| s.starts_with(UNTYPED)) {
+        let text = &marker[UNTYPED.len()..];
         let value = match saved.iter().find(|(p, _)| *p == pointer) {
             Some((_, orig)) if scalar_text(orig) == text => orig.clone(),
-            _ => typed(&text),
+            _ => typed(text),
         };
         if let Some(slot) = r.obj.pointer_mut(&pointer) {
             *slot = value;
@@ -279,32 +278,15 @@ fn settle_untyped(r: &mut Resource, saved: &[(String, Value)]) {
     r.untyped = places;
 }
 
-fn find_untyped(v: &Value, path: &mut String, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::String(s) => {
-            if let Some(text) = s.strip_prefix(UNTYPED) {
-                out.push((path.clone(), text.to_string()));
+/// What a strategic merge patch does to the untagged scalars: each becomes
+/// a string, wherever it is in the object.
+pub(super) fn stringify_untyped(r: &mut Resource) {
+    for p in std::mem::take(&mut r.untyped) {
+        if let Some(v) = r.obj.pointer_mut(&p) {
+            if v.is_number() || v.is_boolean() {
+                *v = Value::String(scalar_text(v));
             }
         }
-        Value::Object(m) => {
-            for (k, child) in m {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                find_untyped(child, path, out);
-                path.truncate(len);
-            }
-        }
-        Value::Array(items) => {
-            for (n, child) in items.iter().enumerate() {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&n.to_string());
-                find_untyped(child, path, out);
-                path.truncate(len);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -439,6 +439,59 @@ impl Resource {
     }
 }
 
+/// Every string in `v` that `want` picks, with its JSON pointer (RFC 6901),
+/// found on a read-only walk that builds pointers only for the hits. The
+/// steps that mark fields with a placeholder string find them again here.
+pub fn find_strings(v: &Value, want: &dyn Fn(&str) -> bool) -> Vec<(String, String)> {
+    enum Seg<'a> {
+        Key(&'a str),
+        Index(usize),
+    }
+    fn walk<'a>(
+        v: &'a Value,
+        path: &mut Vec<Seg<'a>>,
+        want: &dyn Fn(&str) -> bool,
+        out: &mut Vec<(String, String)>,
+    ) {
+        match v {
+            Value::String(s) if want(s) => {
+                let mut pointer = String::new();
+                for seg in path.iter() {
+                    pointer.push('/');
+                    match seg {
+                        Seg::Key(k) if k.contains(['~', '/']) => {
+                            pointer.push_str(&k.replace('~', "~0").replace('/', "~1"))
+                        }
+                        Seg::Key(k) => pointer.push_str(k),
+                        Seg::Index(n) => pointer.push_str(&n.to_string()),
+                    }
+                }
+                out.push((pointer, s.clone()));
+            }
+            Value::Object(m) => {
+                for (k, child) in m {
+                    if child.is_object() || child.is_array() || child.is_string() {
+                        path.push(Seg::Key(k));
+                        walk(child, path, want, out);
+                        path.pop();
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (n, child) in items.iter().enumerate() {
+                    path.push(Seg::Index(n));
+                    walk(child, path, want, out);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut Vec::new(), want, &mut out);
+    out
+}
+
 pub fn ensure_object(v: &mut Value) -> &mut Map<String, Value> {
     if !v.is_object() {
         *v = Value::Object(Map::new());

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::builtins::PREFIX_SUFFIX_SKIP;
 use super::fieldspec::{apply_specs, Create, FieldSpec, TransformerConfig};
 use super::reslist::{GoRegex, ResList};
-use super::resource::{AliasGroup, Gvk};
+use super::resource::{find_strings, AliasGroup, Gvk};
 use super::types::{Image, Replica};
 
 fn scalar_string(v: &Value) -> Option<String> {
@@ -221,67 +221,24 @@ pub fn set_entries(
 /// Stands for the value of the `i`th key where that key is new; never
 /// reaches output ([`collect_markers`] replaces it).
 fn new_entry_marker(i: usize) -> String {
-    format!("\u{0}kfp-aws new entry {}\u{0}", i)
+    format!("{}{}\u{0}", NEW_ENTRY, i)
 }
+
+const NEW_ENTRY: &str = "\u{0}kfp-aws new entry ";
 
 /// Replace every marker with its key's value, noting where it was.
 fn collect_markers(v: &mut Value, keys: &[(&String, &String)], out: &mut [Vec<String>]) {
-    // Found on a read-only walk (pointers built only for hits), then set.
-    let mut hits = Vec::new();
-    find_markers(v, &mut Vec::new(), keys.len(), &mut hits);
-    for (pointer, i) in hits {
+    for (pointer, marker) in find_strings(v, &|s| s.starts_with(NEW_ENTRY)) {
+        let index = marker[NEW_ENTRY.len()..]
+            .trim_end_matches('\u{0}')
+            .parse::<usize>();
+        let Some(i) = index.ok().filter(|&i| i < keys.len()) else {
+            continue;
+        };
         if let Some(slot) = v.pointer_mut(&pointer) {
             *slot = Value::String(keys[i].1.clone());
         }
         out[i].push(pointer);
-    }
-}
-
-enum Seg<'a> {
-    Key(&'a str),
-    Index(usize),
-}
-
-fn find_markers<'a>(
-    v: &'a Value,
-    path: &mut Vec<Seg<'a>>,
-    nkeys: usize,
-    hits: &mut Vec<(String, usize)>,
-) {
-    match v {
-        Value::String(s) if s.starts_with('\u{0}') => {
-            if let Some(i) = (0..nkeys).find(|&i| *s == new_entry_marker(i)) {
-                let mut pointer = String::new();
-                for seg in path.iter() {
-                    pointer.push('/');
-                    match seg {
-                        Seg::Key(k) if k.contains(['~', '/']) => {
-                            pointer.push_str(&k.replace('~', "~0").replace('/', "~1"))
-                        }
-                        Seg::Key(k) => pointer.push_str(k),
-                        Seg::Index(n) => pointer.push_str(&n.to_string()),
-                    }
-                }
-                hits.push((pointer, i));
-            }
-        }
-        Value::Object(m) => {
-            for (k, child) in m {
-                if child.is_object() || child.is_array() || child.is_string() {
-                    path.push(Seg::Key(k));
-                    find_markers(child, path, nkeys, hits);
-                    path.pop();
-                }
-            }
-        }
-        Value::Array(items) => {
-            for (n, child) in items.iter().enumerate() {
-                path.push(Seg::Index(n));
-                find_markers(child, path, nkeys, hits);
-                path.pop();
-            }
-        }
-        _ => {}
     }
 }
 
