@@ -462,12 +462,16 @@ impl<'a> Builder<'a> {
             String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", fname)))?;
         let v = yaml::parse_lenient(&text)
             .map_err(|e| Error(format!("{}: invalid YAML: {}", fname, e)))?;
-        // An empty file (or only comments, or `{}`) is an error in kustomize.
-        if v.is_null() || v.as_object().map(|m| m.is_empty()).unwrap_or(false) {
-            return Err(Error(format!(
+        // An empty file (or only comments) is an error in kustomize, and so
+        // is one that sets no field (checked once the fields are known).
+        let empty = || {
+            Error(format!(
                 "{}: the kustomization is empty; list at least its resources",
                 fname
-            )));
+            ))
+        };
+        if v.is_null() {
+            return Err(empty());
         }
         if !v.is_object() {
             return Err(Error(format!(
@@ -476,14 +480,11 @@ impl<'a> Builder<'a> {
                 kind_of(&v)
             )));
         }
-        let empty = sets_nothing(&v);
+        let sets_nothing = sets_nothing(&v);
         let mut k: Kustomization =
             from_value_at(v).map_err(|e| Error(format!("{}: {}", fname, e)))?;
-        if empty {
-            return Err(Error(format!(
-                "{}: the kustomization is empty; list at least its resources",
-                fname
-            )));
+        if sets_nothing {
+            return Err(empty());
         }
         for (field, used, instead) in [
             ("bases", !k.bases.is_empty(), "resources"),
