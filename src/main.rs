@@ -118,6 +118,7 @@ fn apply_options(
         crd_timeout: std::time::Duration::from_secs(c.crd_timeout),
         install,
         prune,
+        version_warnings: Vec::new(),
     }
 }
 
@@ -305,10 +306,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
-            let summary = kfp_aws::apply::apply(
-                &items,
-                &apply_options(&cluster, Some(p.get("namespace").to_string()), prune),
-            )?;
+            let mut o = apply_options(&cluster, Some(p.get("namespace").to_string()), prune);
+            if p.get("cacheTls") == "kubelet-csr" {
+                o.version_warnings.push((
+                    "-eks-".into(),
+                    "cacheTls=kubelet-csr: EKS does not sign kubelet-serving certificates for the cache deployer, so the cache server will not start; set cacheTls=cert-manager (with cert-manager installed) or cacheTls=none".into(),
+                ));
+            }
+            let summary = kfp_aws::apply::apply(&items, &o)?;
             let _ = std::io::stdout()
                 .lock()
                 .write_all(summary.to_table().as_bytes());

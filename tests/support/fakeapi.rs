@@ -119,6 +119,8 @@ struct State {
     require_namespaces: bool,
     /// (status, remaining count) of the injected failures.
     fail: Option<(u16, usize)>,
+    /// What `/version` reports as `gitVersion`.
+    git_version: String,
 }
 
 #[derive(Clone)]
@@ -198,6 +200,7 @@ impl FakeApi {
                 crd_delay: Some(Duration::from_millis(200)),
                 require_namespaces: true,
                 fail: None,
+                git_version: "v1.31.0".to_string(),
             }),
         });
         let accept_shared = Arc::clone(&shared);
@@ -308,6 +311,11 @@ impl FakeApi {
     /// (evaluated on every read, for every CRD). `None`: never.
     /// Whether creating a namespaced object needs its Namespace (default:
     /// true, as on a real server).
+    /// The `gitVersion` of `/version` (e.g. an EKS build, `v1.31.4-eks-0a21954`).
+    pub fn set_git_version(&self, v: &str) {
+        self.shared.lock().git_version = v.to_string();
+    }
+
     pub fn set_require_namespaces(&self, on: bool) {
         self.shared.lock().require_namespaces = on;
     }
@@ -750,7 +758,7 @@ fn route(st: &mut State, req: &HttpRequest, segs: &[&str]) -> Response {
             json!({
                 "major": "1",
                 "minor": "31",
-                "gitVersion": "v1.31.0",
+                "gitVersion": st.git_version,
                 "gitCommit": "0000000000000000000000000000000000000000",
                 "gitTreeState": "clean",
                 "buildDate": TIMESTAMP,
