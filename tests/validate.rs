@@ -657,7 +657,8 @@ fn mysql_checks_against_mariadb() {
     let db = MariaDb::start();
     db.sql(
         "CREATE USER 'kfp'@'%' IDENTIFIED BY 'Pa55-never-printed'; GRANT ALL PRIVILEGES ON *.* TO 'kfp'@'%';\
-         CREATE USER 'narrow'@'%' IDENTIFIED BY 'narrow-pw'; GRANT ALL PRIVILEGES ON `mlpipeline`.* TO 'narrow'@'%';",
+         CREATE USER 'narrow'@'%' IDENTIFIED BY 'narrow-pw'; GRANT ALL PRIVILEGES ON `mlpipeline`.* TO 'narrow'@'%';\
+         CREATE USER 'nocache'@'%' IDENTIFIED BY 'nocache-pw'; GRANT ALL PRIVILEGES ON `mlpipeline`.* TO 'nocache'@'%'; GRANT ALL PRIVILEGES ON `metadb`.* TO 'nocache'@'%';",
     );
     let port = db.port.to_string();
     let params = |host: &str, port: &str| {
@@ -733,6 +734,35 @@ fn mysql_checks_against_mariadb() {
         "{}",
         m
     );
+
+    // Without a cache server (cacheTls=none) the cache database is not needed.
+    let mut no_cache = params("127.0.0.1", &port);
+    no_cache.push(("cacheTls", "none".to_string()));
+    let nocache = validate(
+        None,
+        ("t", "t"),
+        &refs(&no_cache),
+        &[("mysqlUser", "nocache"), ("mysqlPassword", "nocache-pw")],
+        &["--checks", "mysql"],
+    );
+    assert_eq!(
+        nocache.status("mysql.databases"),
+        "pass",
+        "{}",
+        nocache.stdout
+    );
+    assert_eq!(
+        nocache.message("mysql.databases"),
+        "user nocache may create mlpipeline and metadb"
+    );
+    let with_cache = validate(
+        None,
+        ("t", "t"),
+        &refs(&params("127.0.0.1", &port)),
+        &[("mysqlUser", "nocache"), ("mysqlPassword", "nocache-pw")],
+        &["--checks", "mysql"],
+    );
+    assert_eq!(with_cache.status("mysql.databases"), "fail");
 
     let closed = support::peers::free_port().to_string();
     let refused = validate(
