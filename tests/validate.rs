@@ -829,7 +829,7 @@ fn trust_check_covers_every_annotated_service_account() {
         .map(|r| r.obj["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
     annotated.sort();
-    let mut checked: Vec<String> = kfp_aws::aws::S3_SERVICE_ACCOUNTS
+    let mut checked: Vec<String> = kfp_aws::validate::aws::S3_SERVICE_ACCOUNTS
         .iter()
         .map(|s| s.to_string())
         .collect();

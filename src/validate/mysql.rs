@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 
+use super::report::{Options, Report};
 use crate::params::Params;
-use crate::validate::{Options, Report};
 
 async fn within<T>(t: Duration, f: impl std::future::Future<Output = T>) -> Option<T> {
     tokio::time::timeout(t, f).await.ok()
