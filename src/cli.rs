@@ -119,7 +119,7 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct ParamArgs {
     /// accesskey (static keys) or iam (IRSA or kube2iam).
-    #[arg(long, value_name = "accesskey|iam")]
+    #[arg(long, value_name = "accesskey|iam", value_parser = ["accesskey", "iam"])]
     pub overlay: Option<String>,
     /// Parameters file(s), KEY=VALUE; without any, the embedded example is used.
     #[arg(long = "params", value_name = "FILE")]

@@ -627,3 +627,33 @@ fn check_reports_a_stale_render() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Usage errors (a flag value outside its choices) exit with 2, as clap's do,
+/// and print nothing on stdout; parameter errors exit with 1.
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        &["render", "--overlay", "bogus"][..],
+        &["render", "--overlay", "iam", "-o", "xml"][..],
+        &["render", "--overlay", "iam", "--no-such-flag"][..],
+        &["validate", "--overlay", "iam", "--checks", "dns"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kfp-aws"))
+            .args(args)
+            .output()
+            .expect("run kfp-aws");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{:?}: {}",
+            args,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{:?}", args);
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_kfp-aws"))
+        .args(["render", "--overlay", "iam", "--set", "s3Bucket=Bad_Bucket"])
+        .output()
+        .expect("run kfp-aws");
+    assert_eq!(out.status.code(), Some(1));
+}
