@@ -7,5 +7,6 @@ pub mod aws;
 pub mod kustomize;
 pub mod mysqlcheck;
 pub mod params;
+pub mod pipelines;
 pub mod render;
 pub mod validate;
