@@ -128,6 +128,7 @@ pub enum PipelinesCommand {
     },
     /// Show what apply would do (exit 0: nothing, 2: changes, 1: error).
     Plan {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
         dir: PathBuf,
         #[command(flatten)]
         kfp: KfpArgs,
@@ -140,6 +141,7 @@ pub enum PipelinesCommand {
     },
     /// Reconcile KFP with the folder: experiments, pipeline versions, recurring runs.
     Apply {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
         dir: PathBuf,
         #[command(flatten)]
         kfp: KfpArgs,
@@ -149,6 +151,7 @@ pub enum PipelinesCommand {
     },
     /// Start one run of JOB's pipeline and parameters now, in its experiment.
     Run {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
         dir: PathBuf,
         /// The job's name (job.name in recurring_runs.yaml).
         job: String,

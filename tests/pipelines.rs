@@ -297,7 +297,7 @@ fn check_reports_every_problem_of_a_folder_in_one_run() {
             exps
         ),
         format!("{}: experiments[2]: name: missing; write a string", exps),
-        format!("'unknown-field': job.cron_schedule: unknown field"),
+        "'unknown-field': job.cron_schedule: unknown field".to_string(),
     ] {
         assert!(
             errors.iter().any(|l| l.contains(&want)),
@@ -587,18 +587,33 @@ fn a_change_replaces_the_recurring_run_in_the_safe_order() {
     api.clear_writes();
     assert_eq!(on(&api, "apply", &dir, &[]).code, 0);
     let w = api.writes();
-    assert!(w[0].starts_with("upload-version nightly-train-"), "{:?}", w);
-    assert!(
-        w.contains(&"upload-version train-hourly-".to_string())
-            || w.iter()
-                .any(|x| x.starts_with("upload-version train-hourly-"))
+    let kinds: Vec<String> = w
+        .iter()
+        .map(|x| {
+            x.rsplit_once(' ')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "upload-version",
+            "create-recurring-run nightly-train",
+            "disable",
+            "enable",
+            "delete",
+            "upload-version",
+            "create-recurring-run hourly-train",
+            "delete",
+        ],
+        "{:?}",
+        w
     );
-    let nightly: Vec<&String> = w.iter().filter(|x| !x.contains("hourly")).collect();
-    assert_eq!(nightly[1], "create-recurring-run nightly-train DISABLE");
+    assert!(w[0].starts_with("upload-version nightly-train-"), "{:?}", w);
+    assert!(w[5].starts_with("upload-version train-hourly-"), "{:?}", w);
     assert!(
-        nightly[2].starts_with("disable ")
-            && nightly[3].starts_with("enable ")
-            && nightly[4].starts_with("delete "),
+        w[1].ends_with(" DISABLE") && w[6].ends_with(" DISABLE"),
         "{:?}",
         w
     );
@@ -1105,4 +1120,23 @@ fn the_namespace_is_the_folder_name_unless_given() {
     let plan = on(&api, "plan", &dir, &[]);
     assert_eq!(plan.code, 2);
     assert!(plan.stdout.contains("KFP namespace team-a"));
+}
+
+#[test]
+fn an_archived_experiment_stops_before_any_write() {
+    let api = KfpApi::start();
+    let dir = example_copy("archived");
+    assert_eq!(on(&api, "apply", &dir, &[]).code, 0);
+    api.archive_experiment("nightly");
+    edit(&dir.join("recurring_runs.yaml"), "value: 20", "value: 23");
+    api.clear_writes();
+    let out = on(&api, "apply", &dir, &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("experiment \"nightly\" ")
+            && out.stderr.contains("is archived in KFP; restore it"),
+        "{}",
+        out.stderr
+    );
+    assert!(api.writes().is_empty());
 }

@@ -350,6 +350,15 @@ pub fn ensure_experiments<W: Writer>(
             e.get("display_name").and_then(Value::as_str),
             e.get("experiment_id").and_then(Value::as_str),
         ) {
+            let archived = e.get("storage_state").and_then(Value::as_str) == Some("ARCHIVED");
+            if archived && folder.experiments.iter().any(|x| x.name == n) {
+                // KFP refuses new runs in an archived experiment, and its
+                // name stays taken.
+                return Err(anyhow::anyhow!(
+                    "experiment \"{}\" {} is archived in KFP; restore it (KFP UI, or POST /apis/v2beta1/experiments/{}:unarchive) or use another name",
+                    n, id, id
+                ));
+            }
             ids.entry(n.to_string()).or_insert_with(|| id.to_string());
         }
     }

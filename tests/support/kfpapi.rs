@@ -193,6 +193,18 @@ impl KfpApi {
         }
     }
 
+    /// Archives the experiment called `name`.
+    pub fn archive_experiment(&self, name: &str) {
+        let mut st = self.shared.lock();
+        for e in st
+            .experiments
+            .iter_mut()
+            .filter(|e| e["display_name"] == name)
+        {
+            e["storage_state"] = json!("ARCHIVED");
+        }
+    }
+
     /// Adds a recurring run as someone else made it (no kfp-aws marker).
     pub fn put_recurring_run(&self, v: Value) {
         let mut st = self.shared.lock();
