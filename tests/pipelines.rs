@@ -236,6 +236,10 @@ fn bad_jobs() -> Vec<(String, &'static str)> {
             "'bad-ref': pipeline_source.git_reference: git_reference 'no-such-branch': ",
         ),
         (
+            job("' spaced'", PARAM, "", TRIGGER).replace("name: ' spaced'", "name: ' spaced'"),
+            "' spaced': job.name: ' spaced' starts or ends with a space",
+        ),
+        (
             job("not-a-pipeline", PARAM, "", TRIGGER).replace("file_path: p.yaml", "file_path: v.txt"),
             "'not-a-pipeline': pipeline_source.file_path: v.txt is not a compiled KFP v2 pipeline",
         ),
@@ -1139,4 +1143,28 @@ fn an_archived_experiment_stops_before_any_write() {
         out.stderr
     );
     assert!(api.writes().is_empty());
+}
+
+#[test]
+fn an_api_url_with_a_path_keeps_it() {
+    // KFP behind Kubeflow's gateway answers under /pipeline.
+    let api = KfpApi::start_under("/pipeline");
+    let dir = example_copy("urlpath");
+    let url = format!("{}/pipeline/", api.url());
+    let out = kfp(
+        &[
+            "pipelines",
+            "apply",
+            dir.to_str().unwrap(),
+            "--api-url",
+            &url,
+        ],
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.writes().len(), 6);
+    assert!(api
+        .requests()
+        .iter()
+        .all(|r| r.path.starts_with("/pipeline/apis/v2beta1/")));
 }

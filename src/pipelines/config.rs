@@ -552,7 +552,7 @@ fn check_jobs(
                     name = string(j, "name", true, file, &item, "job", p);
                     if let Some(n) = &name {
                         if !valid_job_name(n) {
-                            p.add(file, &item, "job.name", format!("'{}' has characters KFP cannot show in a name; use letters, digits, '-', '_', '.' and spaces", n));
+                            p.add(file, &item, "job.name", format!("'{}' starts or ends with a space or holds a control character; write the name on one line without surrounding spaces", n.escape_debug()));
                         }
                         if let Some((_, j)) = seen.iter().find(|(s, _)| s == n) {
                             p.add(file, &item, "job.name", format!("duplicate job name (also recurring_runs[{}]); names must be unique in the namespace: rename one", j));
@@ -741,8 +741,10 @@ fn check_jobs(
     out
 }
 
+/// The name is the recurring run's display name and, by default, the
+/// pipeline's name: one line, no surrounding spaces.
 fn valid_job_name(n: &str) -> bool {
-    n.chars().all(|c| c.is_alphanumeric() || "-_. ".contains(c)) && !n.trim().is_empty()
+    !n.chars().any(char::is_control) && n.trim() == n
 }
 
 struct Source {
