@@ -1168,3 +1168,43 @@ fn an_api_url_with_a_path_keeps_it() {
         .iter()
         .all(|r| r.path.starts_with("/pipeline/apis/v2beta1/")));
 }
+
+#[test]
+fn two_folders_on_a_single_user_kfp_stay_apart() {
+    // A single-user KFP (as kfp-aws installs it) drops namespaces: the mark
+    // on each recurring run keeps the folders' jobs apart.
+    let api = KfpApi::start();
+    api.set_single_user(true);
+    let a = example_copy("single-a");
+    let b = a.parent().unwrap().join("team-b");
+    copy_dir(&a, &b);
+    assert_eq!(on(&api, "apply", &a, &[]).code, 0);
+    api.clear_writes();
+    let out = on(&api, "apply", &b, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Experiments and pipeline versions are shared; recurring runs are not.
+    assert_eq!(
+        api.writes(),
+        [
+            "create-recurring-run nightly-train ENABLE",
+            "create-recurring-run hourly-train DISABLE",
+        ]
+    );
+    assert_eq!(runs_of(&api, "nightly-train").len(), 2);
+    for dir in [&a, &b] {
+        api.clear_writes();
+        assert_eq!(on(&api, "apply", dir, &[]).code, 0);
+        assert!(api.writes().is_empty(), "{:?}", api.writes());
+    }
+    // Pruning team-a's removed job leaves team-b's alone.
+    let text = std::fs::read_to_string(a.join("recurring_runs.yaml")).unwrap();
+    let cut = text.find("- pipeline_source:\n    file_path: pipelines/train.yaml\n    pipeline_name: train-hourly").unwrap();
+    std::fs::write(a.join("recurring_runs.yaml"), &text[..cut]).unwrap();
+    let out = on(&api, "apply", &a, &["--prune"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(api.writes().len(), 1, "{:?}", api.writes());
+    assert_eq!(runs_of(&api, "hourly-train").len(), 1);
+    api.clear_writes();
+    assert_eq!(on(&api, "apply", &b, &[]).code, 0);
+    assert!(api.writes().is_empty(), "{:?}", api.writes());
+}

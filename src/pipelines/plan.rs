@@ -7,8 +7,11 @@
 //!   sha256 of the pipeline file it was uploaded from;
 //! - a recurring run's display name is the job's name and its description
 //!   ends with `kfp-aws:spec=<hash>`, the hash of everything that makes the
-//!   version (pipeline content, parameters, trigger, experiment, ...).
-//!   Recurring runs without that marker are not touched.
+//!   version (pipeline content, parameters, trigger, experiment, ...),
+//!   followed by ` namespace=<ns>`: a single-user KFP drops namespaces, so
+//!   the mark is what keeps two folders applied to one KFP apart.
+//!   Recurring runs without the mark, or with another namespace's, are not
+//!   touched.
 
 use super::api::Kfp;
 use super::config::{Folder, Job, Schedule};
@@ -225,15 +228,30 @@ struct Live {
     created: String,
 }
 
-fn live_runs(items: &[Value]) -> Vec<Live> {
+/// The (spec hash, namespace) a recurring run's description records.
+fn spec_mark(description: &str) -> Option<(&str, &str)> {
+    let rest = description
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(SPEC_MARK))?;
+    let mut words = rest.split_whitespace();
+    let hash = words.next()?;
+    let ns = words
+        .find_map(|w| w.strip_prefix("namespace="))
+        .unwrap_or("");
+    Some((hash, ns))
+}
+
+/// The recurring runs this folder's applies made in namespace `ns`.
+fn live_runs(items: &[Value], ns: &str) -> Vec<Live> {
     let mut out: Vec<Live> = items
         .iter()
         .filter_map(|r| {
             let desc = r.get("description").and_then(Value::as_str).unwrap_or("");
-            let spec = desc
-                .lines()
-                .rev()
-                .find_map(|l| l.trim().strip_prefix(SPEC_MARK))?;
+            let (spec, owner) = spec_mark(desc)?;
+            if owner != ns {
+                return None;
+            }
             let status = r
                 .get("status")
                 .and_then(Value::as_str)
@@ -299,7 +317,7 @@ pub fn reconcile<W: Writer>(
 ) -> anyhow::Result<Vec<Step>> {
     let mut steps = Vec::new();
     let experiments = ensure_experiments(kfp, folder, ns, w, &mut steps)?;
-    let runs = live_runs(&kfp.list_recurring_runs(ns)?);
+    let runs = live_runs(&kfp.list_recurring_runs(ns)?, ns);
     let mut pipelines: BTreeMap<String, PipelineState> = BTreeMap::new();
     for job in &folder.jobs {
         let (pid, vid) = ensure_version(kfp, job, ns, &mut pipelines, w, &mut steps)?;
@@ -540,7 +558,11 @@ pub fn recurring_run_body(
     };
     let mut body = json!({
         "display_name": job.name,
-        "description": mark(&job.description, SPEC_MARK, &job.spec_hash()),
+        "description": mark(
+            &job.description,
+            SPEC_MARK,
+            &format!("{} namespace={}", job.spec_hash(), ns)
+        ),
         "pipeline_version_reference": { "pipeline_id": pipeline_id, "pipeline_version_id": version_id },
         "runtime_config": { "parameters": job.parameters },
         "max_concurrency": job.max_concurrency.to_string(),
@@ -695,5 +717,18 @@ fn ns_name(ns: &str) -> String {
         "(default)".to_string()
     } else {
         ns.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spec_mark_is_read_back() {
+        let d = mark("Nightly\nrun", SPEC_MARK, "abc namespace=team-a");
+        assert_eq!(spec_mark(&d), Some(("abc", "team-a")));
+        assert_eq!(spec_mark("kfp-aws:spec=abc"), Some(("abc", "")));
+        assert_eq!(spec_mark("by hand"), None);
     }
 }

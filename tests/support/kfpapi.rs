@@ -61,6 +61,9 @@ struct State {
     fail_at: Option<u64>,
     write_count: u64,
     prefix: String,
+    /// KFP without multi-user mode: namespaces are dropped on create and
+    /// ignored in lists (upstream's `ReplaceNamespace`).
+    single_user: bool,
 }
 
 struct Shared {
@@ -150,6 +153,10 @@ impl KfpApi {
     pub fn fail_write(&self, n: u64) {
         let mut st = self.shared.lock();
         st.fail_at = Some(st.write_count + n);
+    }
+
+    pub fn set_single_user(&self, on: bool) {
+        self.shared.lock().single_user = on;
     }
 
     pub fn set_max_page(&self, n: usize) {
@@ -429,6 +436,7 @@ impl State {
 
 fn respond(shared: &Shared, req: &Http) -> (u16, Value) {
     let mut st = shared.lock();
+    let single_user = st.single_user;
     st.requests.push(Request {
         method: req.method.clone(),
         path: req.path.clone(),
@@ -451,8 +459,24 @@ fn respond(shared: &Shared, req: &Http) -> (u16, Value) {
         }
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-    let query = req.query.as_str();
+    let mut body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+    let query_owned = if single_user {
+        req.query
+            .split('&')
+            .filter(|kv| !kv.starts_with("namespace="))
+            .collect::<Vec<_>>()
+            .join("&")
+    } else {
+        req.query.clone()
+    };
+    if single_user {
+        if let Some(m) = body.as_object_mut() {
+            if m.contains_key("namespace") {
+                m.insert("namespace".into(), json!(""));
+            }
+        }
+    }
+    let query = query_owned.as_str();
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["apis", "v2beta1", "experiments"]) => {
             let ns = q(query, "namespace");
