@@ -1208,3 +1208,34 @@ fn two_folders_on_a_single_user_kfp_stay_apart() {
     assert_eq!(on(&api, "apply", &b, &[]).code, 0);
     assert!(api.writes().is_empty(), "{:?}", api.writes());
 }
+
+#[test]
+fn reads_are_retried_and_writes_are_not() {
+    let api = KfpApi::start();
+    let dir = example_copy("retry");
+    api.fail_reads(2);
+    let out = on(&api, "apply", &dir, &[]);
+    assert_eq!(out.code, 0, "two failed reads are retried: {}", out.stderr);
+    assert_eq!(api.writes().len(), 6);
+    api.fail_reads(3);
+    let out = on(&api, "plan", &dir, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("GET /apis/v2beta1/experiments: KFP answered 503 Service Unavailable: injected read failure"), "{}", out.stderr);
+    // A failed write is not sent again.
+    edit(&dir.join("recurring_runs.yaml"), "value: 20", "value: 24");
+    api.clear_writes();
+    api.fail_write_with(1, 503);
+    let out = on(&api, "apply", &dir, &[]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("KFP answered 503 Service Unavailable"),
+        "{}",
+        out.stderr
+    );
+    let posts = api.requests().iter().filter(|r| r.method == "POST").count();
+    assert_eq!(
+        posts,
+        1 + 6,
+        "the six of the first apply and one failed create"
+    );
+}

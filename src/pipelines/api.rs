@@ -56,6 +56,9 @@ pub struct Kfp {
     pub target: String,
 }
 
+/// Tries of a read before its error is reported.
+const READ_ATTEMPTS: u32 = 3;
+
 /// Upstream's page size limit is 200; 100 keeps answers small.
 const PAGE_SIZE: usize = 100;
 
@@ -106,6 +109,10 @@ impl Kfp {
                 (c, prefix, target)
             }
         };
+        // kube's own retry layer would resend any request, writes too, up
+        // to 15 times; `call` decides instead (reads only, a few times).
+        let mut config = config;
+        config.default_retry = false;
         // The client spawns its buffer task on the runtime.
         let client = {
             let _guard = rt.enter();
@@ -128,30 +135,43 @@ impl Kfp {
         body: Option<(&str, Vec<u8>)>,
     ) -> anyhow::Result<Value> {
         let uri = format!("{}{}", self.prefix, path);
-        let mut b = http::Request::builder()
-            .method(method)
-            .uri(&uri)
-            .header("Accept", "application/json");
-        let body = match body {
-            Some((ct, bytes)) => {
-                b = b.header("Content-Type", ct);
-                bytes
-            }
-            None => Vec::new(),
-        };
-        let req = b
-            .body(Body::from(body))
-            .map_err(|e| anyhow!("{} {}: cannot build the request: {}", method, path, e))?;
         let op = path.split('?').next().unwrap_or(path);
-        let (status, bytes) = self
-            .rt
-            .block_on(async {
+        let (ct, body) = match body {
+            Some((ct, bytes)) => (Some(ct), bytes),
+            None => (None, Vec::new()),
+        };
+        // Reads are retried on a broken connection, throttling or a
+        // gateway error; writes are not (a create is not idempotent, and
+        // the next apply completes what one left undone).
+        let attempts = if method == "GET" { READ_ATTEMPTS } else { 1 };
+        let mut attempt = 0;
+        let (status, bytes) = loop {
+            attempt += 1;
+            let mut b = http::Request::builder()
+                .method(method)
+                .uri(&uri)
+                .header("Accept", "application/json");
+            if let Some(ct) = ct {
+                b = b.header("Content-Type", ct);
+            }
+            let req = b
+                .body(Body::from(body.clone()))
+                .map_err(|e| anyhow!("{} {}: cannot build the request: {}", method, op, e))?;
+            let got = self.rt.block_on(async {
                 let resp = self.client.send(req).await?;
                 let status = resp.status();
                 let bytes = resp.into_body().collect_bytes().await?;
                 Ok::<_, kube::Error>((status, bytes))
-            })
-            .map_err(|e| {
+            });
+            let transient = match &got {
+                Ok((status, _)) => matches!(status.as_u16(), 429 | 502 | 503 | 504),
+                Err(_) => true,
+            };
+            if transient && attempt < attempts {
+                std::thread::sleep(std::time::Duration::from_millis(200 << attempt));
+                continue;
+            }
+            break got.map_err(|e| {
                 anyhow!(
                     "{} {}: cannot reach the KFP API at {}: {}; check --api-url or the kubeconfig",
                     method,
@@ -160,6 +180,7 @@ impl Kfp {
                     describe(&e)
                 )
             })?;
+        };
         let text = String::from_utf8_lossy(&bytes);
         if !status.is_success() {
             return Err(anyhow!(

@@ -17,7 +17,8 @@
 //!   [`KfpApi::set_max_page`] items;
 //! - runs move PENDING → RUNNING → the final state at each GET;
 //! - fault injection: [`KfpApi::fail_write`] makes the Nth write from now
-//!   fail with 500 (nothing is changed);
+//!   fail with 500 (nothing is changed), [`KfpApi::fail_reads`] answers
+//!   the next reads with 503;
 //! - [`KfpApi::writes`] is the sequence of writes it carried out, as short
 //!   labels (`create-recurring-run daily DISABLE`, `disable <id>`, ...).
 //!
@@ -59,6 +60,9 @@ struct State {
     max_page: usize,
     /// Fail the write with this (1-based) number, counted from `write_count`.
     fail_at: Option<u64>,
+    fail_status: u16,
+    /// Reads still to answer with 503.
+    fail_reads: u32,
     write_count: u64,
     prefix: String,
     /// KFP without multi-user mode: namespaces are dropped on create and
@@ -151,12 +155,23 @@ impl KfpApi {
 
     /// The `n`th write from now (1 = the next one) fails with 500.
     pub fn fail_write(&self, n: u64) {
+        self.fail_write_with(n, 500);
+    }
+
+    /// The `n`th write from now fails with `status`.
+    pub fn fail_write_with(&self, n: u64, status: u16) {
         let mut st = self.shared.lock();
         st.fail_at = Some(st.write_count + n);
+        st.fail_status = status;
     }
 
     pub fn set_single_user(&self, on: bool) {
         self.shared.lock().single_user = on;
+    }
+
+    /// The next `n` reads (GET) are answered with 503.
+    pub fn fail_reads(&self, n: u32) {
+        self.shared.lock().fail_reads = n;
     }
 
     pub fn set_max_page(&self, n: usize) {
@@ -378,6 +393,7 @@ fn err(code: u16, msg: &str) -> (u16, Value) {
         400 => 3,
         404 => 5,
         409 => 6,
+        503 => 14,
         _ => 13,
     };
     (code, json!({ "code": grpc, "message": msg, "details": [] }))
@@ -450,12 +466,16 @@ fn respond(shared: &Shared, req: &Http) -> (u16, Value) {
     else {
         return err(404, "not under the prefix");
     };
+    if req.method == "GET" && st.fail_reads > 0 {
+        st.fail_reads -= 1;
+        return err(503, "injected read failure");
+    }
     let is_write = req.method != "GET";
     if is_write {
         st.write_count += 1;
         if st.fail_at == Some(st.write_count) {
             st.fail_at = None;
-            return err(500, "injected failure");
+            return err(st.fail_status, "injected failure");
         }
     }
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
