@@ -536,7 +536,8 @@ fn a_change_replaces_the_recurring_run_in_the_safe_order() {
     assert_eq!(
         lines,
         [
-            "  + recurring run \"nightly-train\": create new version, paused".to_string(),
+            "  + recurring run \"nightly-train\": create new version, paused (changed: parameters)"
+                .to_string(),
             format!(
                 "  ~ recurring run \"nightly-train\" {}: pause (old version)",
                 first[0]
@@ -587,6 +588,20 @@ fn a_change_replaces_the_recurring_run_in_the_safe_order() {
         &dir.join("pipelines/train.yaml"),
         "image: python:3.11-slim",
         "image: python:3.12-slim",
+    );
+    let plan = on(&api, "plan", &dir, &[]);
+    assert!(
+        plan.stdout.contains(
+            "  + recurring run \"nightly-train\": create new version, paused (changed: pipeline)"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("  + pipeline \"nightly-train\" ")
+            && plan.stdout.contains(": upload version \"nightly-train-"),
+        "{}",
+        plan.stdout
     );
     api.clear_writes();
     assert_eq!(on(&api, "apply", &dir, &[]).code, 0);

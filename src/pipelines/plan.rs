@@ -41,10 +41,12 @@ pub enum Action {
         version: String,
         origin: String,
     },
-    /// `first`: the job has no version yet.
+    /// `first`: the job has no version yet; `changed`: what differs from
+    /// the newest version KFP has.
     CreateRecurringRun {
         paused: bool,
         first: bool,
+        changed: Vec<&'static str>,
     },
     Pause {
         why: &'static str,
@@ -115,13 +117,23 @@ impl Step {
             Action::CreateRecurringRun {
                 paused: true,
                 first: false,
-            } => format!("{}: create new version, paused", self.what()),
+                changed,
+            } => format!(
+                "{}: create new version, paused{}",
+                self.what(),
+                changed_text(changed)
+            ),
             Action::CreateRecurringRun {
                 paused: true,
                 first: true,
+                ..
             } => format!("{}: create, paused", self.what()),
-            Action::CreateRecurringRun { paused: false, .. } => {
-                format!("{}: create, enabled", self.what())
+            Action::CreateRecurringRun {
+                paused: false,
+                changed,
+                ..
+            } => {
+                format!("{}: create, enabled{}", self.what(), changed_text(changed))
             }
             Action::Pause { why } => format!("{}: pause ({})", self.what(), why),
             Action::Enable => format!("{}: enable", self.what()),
@@ -165,9 +177,14 @@ impl Step {
                 "upload",
                 json!({"version": version, "source": origin, "new_pipeline": false}),
             ),
-            Action::CreateRecurringRun { paused, first } => {
-                ("create", json!({"paused": paused, "first_version": first}))
-            }
+            Action::CreateRecurringRun {
+                paused,
+                first,
+                changed,
+            } => (
+                "create",
+                json!({"paused": paused, "first_version": first, "changed": changed}),
+            ),
             Action::Pause { why } => ("pause", json!({"reason": why})),
             Action::Enable => ("enable", json!({})),
             Action::Delete { why } => ("delete", json!({"reason": why})),
@@ -226,6 +243,8 @@ struct Live {
     spec: String,
     enabled: bool,
     created: String,
+    /// As KFP listed it.
+    raw: Value,
 }
 
 /// The (spec hash, namespace) a recurring run's description records.
@@ -279,6 +298,7 @@ fn live_runs(items: &[Value], ns: &str) -> Vec<Live> {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string(),
+                raw: r.clone(),
             })
         })
         .collect();
@@ -608,14 +628,19 @@ fn reconcile_job<W: Writer>(
         None => {
             // Created enabled only when nothing else of this job runs.
             let paused = !job.enabled || versions.iter().any(|r| r.enabled);
+            let body = recurring_run_body(job, ns, pipeline_id, version_id, experiment_id, paused);
+            let changed = versions
+                .first()
+                .map(|newest| changes(&newest.raw, &body))
+                .unwrap_or_default();
             let mut s = step(
                 None,
                 Action::CreateRecurringRun {
                     paused,
                     first: versions.is_empty(),
+                    changed,
                 },
             );
-            let body = recurring_run_body(job, ns, pipeline_id, version_id, experiment_id, paused);
             let id = w.write(&mut s, WriteBody::RecurringRun(body))?;
             steps.push(s);
             (id, !paused)
@@ -655,6 +680,72 @@ fn reconcile_job<W: Writer>(
         }
     }
     Ok(())
+}
+
+fn changed_text(changed: &[&str]) -> String {
+    if changed.is_empty() {
+        String::new()
+    } else {
+        format!(" (changed: {})", changed.join(", "))
+    }
+}
+
+/// A number KFP may give as a string (int64 in proto JSON) or a number.
+fn int_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+/// The user's part of a description (without kfp-aws's mark).
+fn user_description(v: &Value) -> &str {
+    let d = v.as_str().unwrap_or("");
+    match d.rfind(SPEC_MARK) {
+        Some(i) => d[..i].trim_end(),
+        None => d,
+    }
+}
+
+/// What a new version changes against `live`, by field, for the plan.
+fn changes(live: &Value, want: &Value) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let same = |p: &str| live.pointer(p) == want.pointer(p);
+    if !same("/pipeline_version_reference/pipeline_version_id") {
+        out.push("pipeline");
+    }
+    let params = |v: &Value| {
+        v.pointer("/runtime_config/parameters")
+            .cloned()
+            .filter(|p| p.as_object().is_some_and(|m| !m.is_empty()))
+    };
+    if params(live) != params(want) {
+        out.push("parameters");
+    }
+    if !same("/trigger") {
+        out.push("trigger");
+    }
+    if int_text(&live["max_concurrency"]) != int_text(&want["max_concurrency"]) {
+        out.push("max_concurrency");
+    }
+    if live["no_catchup"].as_bool().unwrap_or(false)
+        != want["no_catchup"].as_bool().unwrap_or(false)
+    {
+        out.push("catchup");
+    }
+    if live["service_account"].as_str().unwrap_or("")
+        != want["service_account"].as_str().unwrap_or("")
+    {
+        out.push("service_account");
+    }
+    if !same("/experiment_id") {
+        out.push("experiment");
+    }
+    if user_description(&live["description"]) != user_description(&want["description"]) {
+        out.push("description");
+    }
+    out
 }
 
 /// The plan as text; the summary line last.
@@ -723,6 +814,27 @@ fn ns_name(ns: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_are_named_by_field() {
+        let live = json!({
+            "description": "d\n\nkfp-aws:spec=1 namespace=a",
+            "pipeline_version_reference": {"pipeline_version_id": "v1"},
+            "runtime_config": {"parameters": {"a": 1}},
+            "trigger": {"cron_schedule": {"cron": "0 0 * * * *"}},
+            "max_concurrency": "1",
+            "no_catchup": true,
+            "experiment_id": "e",
+        });
+        let mut want = live.clone();
+        want["max_concurrency"] = json!(1);
+        want["description"] = json!("d\n\nkfp-aws:spec=2 namespace=a");
+        assert!(changes(&live, &want).is_empty());
+        want["runtime_config"]["parameters"]["a"] = json!(2);
+        want["trigger"]["cron_schedule"]["cron"] = json!("0 0 1 * * *");
+        want["no_catchup"] = json!(false);
+        assert_eq!(changes(&live, &want), ["parameters", "trigger", "catchup"]);
+    }
 
     #[test]
     fn the_spec_mark_is_read_back() {
