@@ -5,5 +5,6 @@
 pub mod apply;
 pub mod kustomize;
 pub mod params;
+pub mod pipelines;
 pub mod render;
 pub mod validate;
