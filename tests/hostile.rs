@@ -98,6 +98,8 @@ fn kfp(args: &[String], envs: &[(String, String)], home: &Path) -> Out {
         });
     }
     let start = Instant::now();
+    // Reaped below with wait4, which also gives the peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = cmd.spawn().expect("run kfp-aws");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
