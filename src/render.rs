@@ -144,10 +144,13 @@ impl Tree {
 
     fn read_text(&self, rel: &str) -> Result<String, Error> {
         let p = self.root.join(rel);
-        let bytes = self
-            .fs()
-            .read(&p)
-            .map_err(|e| Error(format!("{}: {}", self.shorten(&p.display().to_string()), e)))?;
+        let bytes = self.fs().read(&p).map_err(|e| {
+            Error(format!(
+                "{}: {}",
+                self.shorten(&p.display().to_string()),
+                crate::kustomize::fs::io_reason(&e)
+            ))
+        })?;
         String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8", rel)))
     }
 
