@@ -483,7 +483,15 @@ fn build_refuses_files_outside_the_root_and_never_hangs() {
         "FIFO kustomization",
         &["build", &s(&d)],
         1,
-        &["kustomization"],
+        &["kustomization.yaml", "not a regular file"],
+    ));
+    let d = dir("loop-kustomization");
+    symlink("kustomization.yaml", &d.join("kustomization.yaml"));
+    cases.push(case(
+        "kustomization loop",
+        &["build", &s(&d)],
+        1,
+        &["kustomization.yaml", "symlink loop"],
     ));
 
     // Alias bombs in each kind of file the engine reads.

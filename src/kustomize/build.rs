@@ -462,13 +462,31 @@ impl<'a> Builder<'a> {
         }
         let file = match found.len() {
             0 => {
+                // There, but not a regular file (a FIFO, a dangling link, a loop).
+                for name in KUSTOMIZATION_FILE_NAMES {
+                    let p = dir.join(name);
+                    let why = match self.fs.real_path(&p) {
+                        Ok(real) if !self.fs.is_dir(&real) => {
+                            "not a regular file (a FIFO, socket or device is never read)"
+                                .to_string()
+                        }
+                        Err(e) if is_loop(&e) => io_reason(&e),
+                        _ => continue,
+                    };
+                    return Err(Error(format!("{}: {}", display(&p), why)));
+                }
                 return Err(Error(format!(
                     "{}: no kustomization file found (expected kustomization.yaml, kustomization.yml or Kustomization)",
                     display(dir)
-                )))
+                )));
             }
             1 => found.remove(0),
-            _ => return Err(Error(format!("{}: found multiple kustomization files; keep one", display(dir)))),
+            _ => {
+                return Err(Error(format!(
+                    "{}: found multiple kustomization files; keep one",
+                    display(dir)
+                )))
+            }
         };
         let fname = display(&file);
         // The kustomization file itself is held to its directory too.

@@ -116,9 +116,9 @@ pub fn io_reason(e: &io::Error) -> String {
         }
         _ => {
             // The OS message without Rust's " (os error N)" tail.
-            let s = e.to_string();
+            let s = e.to_string().to_lowercase();
             match s.find(" (os error") {
-                Some(i) => s[..i].to_lowercase(),
+                Some(i) => s[..i].to_string(),
                 None => s,
             }
         }
