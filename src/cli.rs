@@ -187,6 +187,9 @@ pub struct KfpArgs {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// Time a single request may take, as in kubectl (`5s`, `1m`; 0 means no limit).
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = kfp_aws::kubeclient::RequestTimeout::parse)]
+    pub request_timeout: kfp_aws::kubeclient::RequestTimeout,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

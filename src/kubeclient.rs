@@ -45,13 +45,10 @@ static SERVER: OnceLock<(String, Option<Duration>)> = OnceLock::new();
 
 /// A client for the target cluster, once its API server has answered.
 pub async fn connect(t: &Target) -> anyhow::Result<Client> {
-    let (mut config, files) = load(t).await?;
+    let (config, files) = load(t).await?;
     let server = redact_url(&config.cluster_url.to_string());
     let limit = t.request_timeout;
-    config.connect_timeout = limit;
-    config.read_timeout = limit;
-    config.write_timeout = limit;
-    config.reset_reader_on_write = true;
+    let config = with_timeouts(config, limit);
     let _ = SERVER.set((server.clone(), limit));
     // Credentials and certificates are decoded here.
     let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| {
@@ -72,6 +69,49 @@ pub async fn connect(t: &Target) -> anyhow::Result<Client> {
         .await
         .map_err(|e| anyhow!("{}", describe_at(&e, &server)))?;
     Ok(client)
+}
+
+/// The client configuration for the target, read as [`connect`] reads it
+/// (the same kubeconfig rules and messages, the request limit set), for a
+/// caller that builds its own client on it (the KFP service proxy).
+pub async fn load_config(t: &Target) -> anyhow::Result<kube::Config> {
+    let (config, _) = load(t).await?;
+    Ok(with_request_timeout(config, t.request_timeout))
+}
+
+/// A configuration bounded by a request limit (connect, read and write),
+/// noted for the messages of [`cause`] and [`describe`].
+pub fn with_request_timeout(config: kube::Config, limit: Option<Duration>) -> kube::Config {
+    let server = redact_url(&config.cluster_url.to_string());
+    let _ = SERVER.set((server, limit));
+    with_timeouts(config, limit)
+}
+
+/// Why a request failed, in a few plain words without the server's name
+/// (for a caller that names its target itself): `connection refused`, or
+/// that no answer came in time.
+pub fn cause(e: &kube::Error) -> String {
+    let c = match e {
+        kube::Error::Service(inner) => ClusterError::classify("", inner.as_ref()),
+        kube::Error::HyperError(h) => ClusterError::classify("", h),
+        other => return crate::truncate(&other.to_string(), 300),
+    };
+    match c {
+        ClusterError::Silent { limit, .. } => format!(
+            "no answer in time (within {}; raise --request-timeout, 0 means no limit)",
+            format_duration(limit)
+        ),
+        ClusterError::Unreachable { cause, .. } => cause,
+    }
+}
+
+/// Connect, read and write limits; a response counts from its request.
+fn with_timeouts(mut config: kube::Config, limit: Option<Duration>) -> kube::Config {
+    config.connect_timeout = limit;
+    config.read_timeout = limit;
+    config.write_timeout = limit;
+    config.reset_reader_on_write = true;
+    config
 }
 
 /// A request error in plain words, naming the server when it is about the

@@ -348,6 +348,7 @@ fn pipelines(c: cli::PipelinesCommand) -> anyhow::Result<ExitCode> {
         context: k.context.clone(),
         kfp_namespace: k.kfp_namespace.clone(),
         token: k.token.clone().or_else(|| env_var("KFP_TOKEN")),
+        request_timeout: k.request_timeout.0,
     };
     let ns = |dir: &Path, k: &cli::KfpArgs| p::namespace_for(dir, k.namespace.as_deref());
     let code = match c {

@@ -791,6 +791,44 @@ fn cluster_commands_name_the_server_and_never_quote_a_kubeconfig() {
         2,
         &["did not answer in time", &http],
     ));
+    // So does `pipelines` (through the service proxy, or --api-url).
+    let folder = s(&repo().join("examples/pipelines/team-a"));
+    let plan = |extra: &[&str]| {
+        let mut v = vec!["pipelines", "plan", folder.as_str()];
+        v.extend_from_slice(extra);
+        v.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let pc = |name, args: Vec<String>, says: &[&str]| Case {
+        name,
+        args,
+        envs: Vec::new(),
+        code: 1,
+        says: says.iter().map(|s| s.to_string()).collect(),
+        report: false,
+    };
+    cases.push(pc(
+        "pipelines silent api-url",
+        plan(&["--api-url", &http, "--request-timeout", "1s"]),
+        &["no answer in time", "within 1s", &http],
+    ));
+    cases.push(pc(
+        "pipelines silent proxy",
+        plan(&["--kubeconfig", &s(&k_http), "--request-timeout", "1s"]),
+        &["no answer in time", &http],
+    ));
+    cases.push(pc(
+        "pipelines refused",
+        plan(&["--kubeconfig", &s(&k_closed)]),
+        &["connection refused", &closed_url],
+    ));
+    cases.push(pc(
+        "pipelines broken kubeconfig",
+        plan(&["--kubeconfig", &s(&broken)]),
+        &["broken", "line"],
+    ));
+    cases.push(
+        pc("pipelines empty kubeconfig", plan(&[]), &["empty"]).env("KUBECONFIG", &s(&empty)),
+    );
     // crds --apply talks to the cluster as well.
     cases.push(case(
         "crds --apply",
