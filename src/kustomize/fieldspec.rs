@@ -152,7 +152,7 @@ impl TransformerConfig {
         if v.is_null() {
             return Ok(TransformerConfig::default());
         }
-        super::build::from_value_at(v)
+        super::load::from_value_at(v)
     }
 
     /// Union with another configuration (specs deduplicated by gvk and path,

@@ -266,7 +266,7 @@ fn as_go_json_value(v: &Value) -> Value {
     match v {
         Value::Number(n) => {
             let mut x = v.clone();
-            super::yaml::json_float_roundtrip(&mut x);
+            super::scalar::json_float_roundtrip(&mut x);
             match n.as_f64() {
                 // A float64 with no fraction is written as an integer.
                 Some(f) if !(n.is_i64() || n.is_u64()) && f.fract() == 0.0 && f.abs() < 1e15 => {

@@ -238,7 +238,7 @@ pub fn json_selected(
         jsonpatch::apply(&mut r.obj, ops)
             .map_err(|e| format!("JSON 6902 patch on {} '{}' failed: {}", kind, name, e))?;
         // The patch works on Go's JSON form of the object.
-        yaml::json_float_roundtrip(&mut r.obj);
+        super::scalar::json_float_roundtrip(&mut r.obj);
         if let Some(Value::Object(m)) = r.obj.get_mut("metadata") {
             if !m.get("annotations").map(Value::is_object).unwrap_or(true) {
                 m.remove("annotations");

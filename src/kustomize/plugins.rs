@@ -7,9 +7,9 @@
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use super::build::{from_value_at, RootLoader};
 use super::fieldspec::TransformerConfig;
 use super::generators::{self, SourceLoader};
+use super::load::{from_value_at, RootLoader};
 use super::reslist::ResList;
 use super::steps;
 use super::transformers;

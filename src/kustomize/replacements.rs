@@ -55,7 +55,7 @@ fn scalar_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         Value::Null => String::new(),
-        Value::Number(n) => super::yaml::format_number(n),
+        Value::Number(n) => super::scalar::format_number(n),
         Value::Bool(b) => b.to_string(),
         other => other.to_string(),
     }

@@ -232,7 +232,7 @@ fn merge_map_from(obj: &mut Value, old: &Value, field: &str) {
         .iter()
         .map(|(k, v)| {
             let v = match v {
-                Value::Number(n) => Value::String(super::yaml::format_number(n)),
+                Value::Number(n) => Value::String(super::scalar::format_number(n)),
                 Value::Bool(b) => Value::String(b.to_string()),
                 other => other.clone(),
             };

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::build::{from_value_at, RootLoader};
+use super::load::{from_value_at, RootLoader};
 use super::patches::{self, Loaded};
 use super::replacements;
 use super::reslist::ResList;

@@ -368,7 +368,7 @@ impl<'a> ImageUpdater<'a> {
         // kustomize reads the scalar's text, whatever its type.
         let text = match n {
             Value::String(s) => s.clone(),
-            Value::Number(num) => super::yaml::format_number(num),
+            Value::Number(num) => super::scalar::format_number(num),
             Value::Object(_) | Value::Array(_) => {
                 return Err("an image field holds a list or a map, not an image name".into())
             }

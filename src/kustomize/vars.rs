@@ -109,7 +109,7 @@ fn expand(
                             used.insert(name.clone());
                             out.push_str(&match v {
                                 Value::String(x) => x.clone(),
-                                Value::Number(n) => super::yaml::format_number(n),
+                                Value::Number(n) => super::scalar::format_number(n),
                                 other => other.to_string(),
                             });
                         }

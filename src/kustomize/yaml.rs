@@ -11,6 +11,8 @@
 
 use serde_json::{Map, Value};
 
+use super::scalar::format_number;
+
 /// Parse a multi-document YAML stream; empty documents are dropped.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     super::yamlread::parse_documents(text)
@@ -267,96 +269,6 @@ fn emit_scalar_inline(out: &mut String, v: &Value, ind: usize, col: &mut usize) 
     let _ = is_empty_collection;
 }
 
-/// Numbers as Go prints them after a JSON round trip: integral values as
-/// integers, others in the shortest `%g`-like form.
-pub fn format_number(n: &serde_json::Number) -> String {
-    if let Some(i) = n.as_i64() {
-        return i.to_string();
-    }
-    if let Some(u) = n.as_u64() {
-        return u.to_string();
-    }
-    let f = n.as_f64().unwrap_or(0.0);
-    format_float(f)
-}
-
-/// An integral float as Go writes it with `%f` and the shortest digits:
-/// the significant digits, then zeros (`1.2345678901234567e19` gives
-/// `12345678901234567000`).
-fn integral_float_digits(f: f64) -> String {
-    let e = format!("{:e}", f);
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i64 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let zeros = (exp + 1 - digits.len() as i64).max(0) as usize;
-    let mut s = String::new();
-    if neg && !digits.trim_start_matches('0').is_empty() {
-        s.push('-');
-    }
-    let body = format!("{}{}", digits, "0".repeat(zeros));
-    let body = body.trim_start_matches('0');
-    s.push_str(if body.is_empty() { "0" } else { body });
-    s
-}
-
-/// Numbers after a trip through Go's `encoding/json` into `interface{}`:
-/// every number becomes a float64, so integers beyond 2^53 lose digits.
-pub fn json_float_roundtrip(v: &mut Value) {
-    match v {
-        Value::Number(n) => {
-            let big = n
-                .as_i64()
-                .map(|i| i.unsigned_abs() > (1u64 << 53))
-                .unwrap_or(false)
-                || n.as_u64().map(|u| u > (1u64 << 53)).unwrap_or(false);
-            if big {
-                let f = n.as_f64().unwrap_or(0.0);
-                let text = integral_float_digits(f);
-                if let Ok(u) = text.parse::<u64>() {
-                    *v = Value::Number(u.into());
-                } else if let Ok(i) = text.parse::<i64>() {
-                    *v = Value::Number(i.into());
-                }
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(json_float_roundtrip),
-        Value::Object(m) => m.values_mut().for_each(json_float_roundtrip),
-        _ => {}
-    }
-}
-
-fn format_float(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            ".inf".into()
-        } else {
-            "-.inf".into()
-        };
-    }
-    // Integral values that Go reads back as int64 or uint64 print as integers.
-    if f.fract() == 0.0
-        && ((0.0..1.8446744073709552e19).contains(&f)
-            || (-9.223_372_036_854_776e18..0.0).contains(&f))
-    {
-        return integral_float_digits(f);
-    }
-    // Otherwise Go's %g with the shortest digits: exponent form when the
-    // decimal exponent is below -4 or at least 6.
-    let e = format!("{:e}", f);
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{}e{}{:02}", mant, sign, exp.abs())
-    } else {
-        format!("{}", f)
-    }
-}
-
 #[derive(PartialEq, Debug)]
 enum Style {
     Plain,
@@ -379,8 +291,8 @@ fn resolves_non_string(s: &str) -> bool {
         return false;
     }
     let plain: String = s.chars().filter(|c| *c != '_').collect();
-    if super::yamlread::go_parse_int(&plain).is_some()
-        || super::yamlread::is_yaml_float(&plain)
+    if super::scalar::go_parse_int(&plain).is_some()
+        || super::scalar::is_yaml_float(&plain)
         || is_timestamp(s)
     {
         return true;
@@ -421,7 +333,7 @@ fn is_base60_float(s: &str) -> bool {
 }
 
 fn is_timestamp(s: &str) -> bool {
-    super::yamlread::parse_timestamp(s).is_some()
+    super::scalar::parse_timestamp(s).is_some()
 }
 
 fn is_printable(c: char) -> bool {
