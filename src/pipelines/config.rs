@@ -1179,106 +1179,23 @@ fn timestamp(
     }
 }
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
-}
-
 /// RFC 3339 (`2026-01-31T10:00:00Z`, `...+02:00`, fractions dropped) or a
-/// bare date, to seconds since the epoch.
+/// bare date (midnight UTC), to seconds since the epoch.
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
-    let (date, rest) = match s.find(['T', 't', ' ']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let dp: Vec<&str> = date.split('-').collect();
-    if dp.len() != 3 || dp[0].len() != 4 {
-        return None;
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
     }
-    let (y, mo, d): (i64, i64, i64) = (
-        dp[0].parse().ok()?,
-        dp[1].parse().ok()?,
-        dp[2].parse().ok()?,
-    );
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let dim = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&mo) || d < 1 || d > dim[(mo - 1) as usize] {
-        return None;
-    }
-    let mut secs = days_from_civil(y, mo, d) * 86400;
-    if let Some(rest) = rest {
-        let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
-            (c, 0)
-        } else if let Some(i) = rest.rfind(['+', '-']) {
-            let (c, o) = rest.split_at(i);
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            let (oh, om) = o[1..].split_once(':')?;
-            let (oh, om): (i64, i64) = (oh.parse().ok()?, om.parse().ok()?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            (c, sign * (oh * 3600 + om * 60))
-        } else {
-            return None;
-        };
-        let clock = clock.split('.').next()?;
-        let cp: Vec<&str> = clock.split(':').collect();
-        if cp.len() != 3 || cp.iter().any(|x| x.len() != 2) {
-            return None;
-        }
-        let (h, mi, se): (i64, i64, i64) = (
-            cp[0].parse().ok()?,
-            cp[1].parse().ok()?,
-            cp[2].parse().ok()?,
-        );
-        if h > 23 || mi > 59 || se > 60 {
-            return None;
-        }
-        secs += h * 3600 + mi * 60 + se - offset;
-    }
-    Some(secs)
+    let date: jiff::civil::Date = s.parse().ok()?;
+    let zoned = date.to_zoned(jiff::tz::TimeZone::UTC).ok()?;
+    Some(zoned.timestamp().as_second())
 }
 
+/// Seconds since the epoch as RFC 3339 in UTC (`2026-01-31T10:00:00Z`).
 pub fn format_time(secs: i64) -> String {
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        y,
-        m,
-        d,
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_else(|_| secs.to_string())
 }
 
 const DESCRIPTORS: [&str; 7] = [

@@ -408,27 +408,9 @@ impl State {
     fn tick(&mut self) -> String {
         self.clock += 1;
         let secs = self.clock;
-        // Civil date from days (Howard Hinnant's algorithm).
-        let days = secs.div_euclid(86400);
-        let rem = secs.rem_euclid(86400);
-        let z = days + 719468;
-        let era = z.div_euclid(146097);
-        let doe = z - era * 146097;
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            y,
-            m,
-            d,
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
+        jiff::Timestamp::from_second(secs)
+            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_default()
     }
 
     fn page(&self, items: Vec<Value>, key: &str, query: &str) -> (u16, Value) {
