@@ -1,4 +1,5 @@
 //! Shared helpers of the integration tests.
 
 pub mod fakeapi;
+pub mod kubepeer;
 pub mod peers;
