@@ -924,16 +924,51 @@ async fn apply_one(
     let Some(before) = before else {
         return Ok(Outcome::Created);
     };
-    let same = if pp.dry_run {
-        comparable(&serde_json::to_value(&before)?) == comparable(&serde_json::to_value(&after)?)
-    } else {
-        before.metadata.resource_version == after.metadata.resource_version
-    };
+    // Controllers write to objects too (status, a Deployment's revision
+    // annotation), so a moved resourceVersion alone does not mean the apply
+    // changed something: it did when a field it sends, or the set of fields
+    // it owns, differs between before and after.
+    let same = (!pp.dry_run && before.metadata.resource_version == after.metadata.resource_version)
+        || untouched(
+            obj,
+            &serde_json::to_value(&before)?,
+            &serde_json::to_value(&after)?,
+        );
     Ok(if same {
         Outcome::Unchanged
     } else {
         Outcome::Configured
     })
+}
+
+/// Whether an apply of `sent` left `before` as it was: every field `sent`
+/// names has the same value in `after` (lists compared whole), and the
+/// fields kfp-aws owns are the same set.
+fn untouched(sent: &Value, before: &Value, after: &Value) -> bool {
+    fn same_where(sent: &Value, before: &Value, after: &Value) -> bool {
+        match sent {
+            Value::Object(m) => m.iter().all(|(k, v)| match (before.get(k), after.get(k)) {
+                (Some(b), Some(a)) => same_where(v, b, a),
+                (None, None) => true,
+                _ => false,
+            }),
+            _ => before == after,
+        }
+    }
+    fn owned(v: &Value) -> Option<&Value> {
+        v["metadata"]["managedFields"]
+            .as_array()?
+            .iter()
+            .find(|m| m["manager"] == FIELD_MANAGER && m["operation"] == "Apply")
+            .map(|m| &m["fieldsV1"])
+    }
+    let mut sent = sent.clone();
+    if let Some(meta) = sent.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    // A Secret's `stringData` is stored in `data`.
+    let data_kept = sent.get("stringData").is_none() || before.get("data") == after.get("data");
+    same_where(&sent, before, after) && data_kept && owned(before) == owned(after)
 }
 
 /// Poll the CRDs until each reports `Established`.
@@ -1014,6 +1049,35 @@ mod tests {
         assert_eq!(retry_after(&status(429, 3)), Duration::from_secs(3));
         assert_eq!(retry_after(&status(429, 3600)), MAX_RETRY_AFTER);
         assert_eq!(retry_after(&status(503, 3)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_write_by_a_controller_is_not_a_change_by_the_apply() {
+        let sent = serde_json::json!({"metadata": {"name": "m", "labels": {"a": "1"}}, "spec": {"replicas": 1, "ports": [{"port": 80}]}});
+        let owned = serde_json::json!([{"manager": "kfp-aws", "operation": "Apply", "fieldsV1": {"f:spec": {}}}]);
+        let before = serde_json::json!({"metadata": {"name": "m", "labels": {"a": "1"}, "resourceVersion": "1", "managedFields": owned},
+            "spec": {"replicas": 1, "ports": [{"port": 80, "protocol": "TCP"}]}, "status": {}});
+        let mut after = before.clone();
+        after["metadata"]["resourceVersion"] = "2".into();
+        after["status"] = serde_json::json!({"phase": "Pending"});
+        after["metadata"]["annotations"] = serde_json::json!({"revision": "1"});
+        assert!(untouched(&sent, &before, &after));
+        let mut changed = after.clone();
+        changed["spec"]["replicas"] = 2.into();
+        assert!(!untouched(&sent, &before, &changed));
+        let mut list = after.clone();
+        list["spec"]["ports"][0]["protocol"] = "UDP".into();
+        assert!(!untouched(&sent, &before, &list));
+        // A field the render no longer sends is given up: the owned set shrinks.
+        let mut given_up = after.clone();
+        given_up["metadata"]["managedFields"][0]["fieldsV1"] = serde_json::json!({});
+        assert!(!untouched(&sent, &before, &given_up));
+        // A Secret's stringData lands in data.
+        let secret = serde_json::json!({"metadata": {"name": "s"}, "stringData": {"k": "v2"}});
+        let old = serde_json::json!({"metadata": {"name": "s"}, "data": {"k": "djE="}});
+        let new = serde_json::json!({"metadata": {"name": "s"}, "data": {"k": "djI="}});
+        assert!(!untouched(&secret, &old, &new));
+        assert!(untouched(&secret, &old, &old));
     }
 
     #[test]

@@ -315,7 +315,12 @@ fn dry_run_changes_nothing_and_diff_says_0_in_sync_1_after_a_change() {
     let want = rendered("iam", &ns, &[]);
     let before = versions(&live, &want);
 
-    let change = ["--set", "s3Bucket=kfp-artifacts-changed"];
+    let change = [
+        "--set",
+        "s3Bucket=kfp-artifacts-changed",
+        "--set",
+        "pipelineRoot=",
+    ];
     let dry = run(
         "apply",
         &kc,

@@ -135,12 +135,18 @@ impl Live {
     ) -> Vec<Value> {
         let api = self.api(api_version, kind, ns);
         let lp = ListParams::default().labels(selector);
+        // List items come without apiVersion and kind; give them theirs.
         self.rt
             .block_on(api.list(&lp))
             .unwrap_or_else(|e| panic!("LIST {}: {}", kind, e))
             .items
             .into_iter()
-            .map(|o| serde_json::to_value(o).expect("json"))
+            .map(|o| {
+                let mut v = serde_json::to_value(o).expect("json");
+                v["apiVersion"] = Value::String(api_version.to_string());
+                v["kind"] = Value::String(kind.to_string());
+                v
+            })
             .collect()
     }
 
@@ -225,7 +231,9 @@ fn walk(want: &Value, live: &Value, at: String, out: &mut Vec<String>) {
                 let here = format!("{}/{}", at, k.replace('~', "~0").replace('/', "~1"));
                 match l.get(k) {
                     Some(lv) => walk(wv, lv, here, out),
-                    // An empty map or list is not kept by the server.
+                    // The server leaves out what equals absence: an empty
+                    // map or list, and Go's zero values of `omitempty`
+                    // fields ("", false, 0; `value: ""` of an env var).
                     None if empty(wv) => {}
                     None => out.push(format!("{} (absent)", here)),
                 }
@@ -248,6 +256,8 @@ fn empty(v: &Value) -> bool {
         Value::Object(m) => m.is_empty(),
         Value::Array(a) => a.is_empty(),
         Value::Null => true,
-        _ => false,
+        Value::String(s) => s.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
     }
 }
