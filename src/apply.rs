@@ -15,7 +15,7 @@
 //! otherwise. Progress goes to stderr: a bar on a terminal, one line per
 //! object otherwise.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +52,9 @@ pub struct ApplyOptions {
     pub install: Option<String>,
     /// Delete objects of this install that the render no longer contains.
     pub prune: bool,
+    /// Warnings to print when the server's version (`gitVersion`) contains
+    /// the first string, e.g. `-eks-` for a choice EKS does not support.
+    pub version_warnings: Vec<(String, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,7 +272,19 @@ pub fn apply(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
 
 async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
     let client = client(o).await?;
+    if !o.version_warnings.is_empty() {
+        let version = client
+            .apiserver_version()
+            .await
+            .map_err(|e| anyhow!("reading the server's version: {}", describe(&e)))?;
+        for (needle, warning) in &o.version_warnings {
+            if version.git_version.contains(needle.as_str()) {
+                eprintln!("warning: {} (server {})", warning, version.git_version);
+            }
+        }
+    }
     let mut discovery = discover(&client).await?;
+    unserved(items, &discovery)?;
     let mut summary = Summary {
         dry_run: o.dry_run,
         ..Default::default()
@@ -356,6 +371,62 @@ async fn apply_waves(
         }
     }
     Ok(())
+}
+
+/// APIs that other software provides, and what to install for them.
+const PROVIDERS: &[(&str, &str)] = &[(
+    "cert-manager.io",
+    "install cert-manager first (https://cert-manager.io/docs/installation/), or choose another cacheTls (kubelet-csr, none)",
+)];
+
+/// Refuse, before anything is sent, objects whose API the cluster does not
+/// serve and whose CRD is not in the same apply.
+fn unserved(items: &[Resource], discovery: &Discovery) -> anyhow::Result<()> {
+    let defined: BTreeSet<(String, String)> = items
+        .iter()
+        .filter(|r| r.kind() == "CustomResourceDefinition")
+        .map(|r| {
+            (
+                r.obj["spec"]["group"].as_str().unwrap_or("").to_string(),
+                r.obj["spec"]["names"]["kind"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let mut missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in items {
+        let api_version = r.obj["apiVersion"].as_str().unwrap_or("");
+        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+        let kind = r.kind();
+        if defined.contains(&(group.to_string(), kind.to_string()))
+            || discovery
+                .resolve_gvk(&GroupVersionKind::gvk(group, version, kind))
+                .is_some()
+        {
+            continue;
+        }
+        missing
+            .entry(group.to_string())
+            .or_default()
+            .insert(format!("{} {}", api_version, kind));
+    }
+    let Some((group, kinds)) = missing.into_iter().next() else {
+        return Ok(());
+    };
+    let hint = PROVIDERS
+        .iter()
+        .find(|(g, _)| *g == group)
+        .map(|(_, h)| h.to_string())
+        .unwrap_or_else(|| {
+            "is its CRD installed? `kfp-aws crds --apply` installs the shared CRDs".to_string()
+        });
+    bail!(
+        "the cluster does not serve {}: {}; nothing was applied",
+        kinds.into_iter().collect::<Vec<_>>().join(", "),
+        hint
+    )
 }
 
 /// The objects as they are sent: with the inventory label of the install
@@ -508,6 +579,9 @@ const INSTALL_KINDS: &[&str] = &[
     "ClusterRole",
     "ClusterRoleBinding",
     "PriorityClass",
+    "MutatingWebhookConfiguration",
+    "Issuer",
+    "Certificate",
 ];
 
 struct Target {

@@ -113,13 +113,93 @@ pub enum Command {
         #[arg(long)]
         no_crds: bool,
     },
+    /// GitOps for experiments, pipeline versions and recurring runs (KFP v2beta1 API).
+    #[command(subcommand)]
+    Pipelines(PipelinesCommand),
+}
+
+/// `kfp-aws pipelines ...`: one folder per namespace with experiments.yaml and recurring_runs.yaml.
+#[derive(Subcommand, Debug)]
+pub enum PipelinesCommand {
+    /// Check a folder offline: every problem is one line (exit 1), nothing on stdout.
+    Check {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
+        dir: PathBuf,
+    },
+    /// Show what apply would do (exit 0: nothing, 2: changes, 1: error).
+    Plan {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
+        dir: PathBuf,
+        #[command(flatten)]
+        kfp: KfpArgs,
+        /// Output format.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "text")]
+        output: PlanOutput,
+        /// Plan the deletion of recurring runs whose job left the folder.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Reconcile KFP with the folder: experiments, pipeline versions, recurring runs.
+    Apply {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
+        dir: PathBuf,
+        #[command(flatten)]
+        kfp: KfpArgs,
+        /// Delete the recurring runs of jobs removed from recurring_runs.yaml.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Start one run of JOB's pipeline and parameters now, in its experiment.
+    Run {
+        /// Folder holding experiments.yaml and recurring_runs.yaml.
+        dir: PathBuf,
+        /// The job's name (job.name in recurring_runs.yaml).
+        job: String,
+        #[command(flatten)]
+        kfp: KfpArgs,
+        /// Follow the run to its end; exit 1 unless it succeeds.
+        #[arg(long)]
+        wait: bool,
+        /// Seconds between two looks at the run with --wait.
+        #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+        poll_interval: f64,
+    },
+}
+
+/// How to reach the KFP API.
+#[derive(Args, Debug, Clone)]
+pub struct KfpArgs {
+    /// The namespace the folder is for (default: the folder's name).
+    #[arg(short = 'n', long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// KFP API base URL (a port-forward or an ingress); default: the cluster's service proxy.
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Namespace of KFP's ml-pipeline Service, for the service proxy.
+    #[arg(long, value_name = "NS", default_value = "kubeflow")]
+    pub kfp_namespace: String,
+    /// Bearer token (default: $KFP_TOKEN); never printed.
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum PlanOutput {
+    Text,
+    Json,
 }
 
 /// Where parameters come from (later sources win).
 #[derive(Args, Debug)]
 pub struct ParamArgs {
     /// accesskey (static keys) or iam (IRSA or kube2iam).
-    #[arg(long, value_name = "accesskey|iam")]
+    #[arg(long, value_name = "accesskey|iam", value_parser = ["accesskey", "iam"])]
     pub overlay: Option<String>,
     /// Parameters file(s), KEY=VALUE; without any, the embedded example is used.
     #[arg(long = "params", value_name = "FILE")]

@@ -3,9 +3,8 @@
 //! The library holds the kustomize engine ([`kustomize`]) that every command
 //! of the binary builds on.
 pub mod apply;
-pub mod aws;
 pub mod kustomize;
-pub mod mysqlcheck;
 pub mod params;
+pub mod pipelines;
 pub mod render;
 pub mod validate;

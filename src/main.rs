@@ -118,6 +118,7 @@ fn apply_options(
         crd_timeout: std::time::Duration::from_secs(c.crd_timeout),
         install,
         prune,
+        version_warnings: Vec::new(),
     }
 }
 
@@ -305,10 +306,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
-            let summary = kfp_aws::apply::apply(
-                &items,
-                &apply_options(&cluster, Some(p.get("namespace").to_string()), prune),
-            )?;
+            let mut o = apply_options(&cluster, Some(p.get("namespace").to_string()), prune);
+            if p.get("cacheTls") == "kubelet-csr" {
+                o.version_warnings.push((
+                    "-eks-".into(),
+                    "cacheTls=kubelet-csr: EKS does not sign kubelet-serving certificates for the cache deployer, so the cache server will not start; set cacheTls=cert-manager (with cert-manager installed) or cacheTls=none".into(),
+                ));
+            }
+            let summary = kfp_aws::apply::apply(&items, &o)?;
             let _ = std::io::stdout()
                 .lock()
                 .write_all(summary.to_table().as_bytes());
@@ -321,8 +326,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             return check(&dir, &secrets, from.as_deref(), no_crds);
         }
+        Command::Pipelines(c) => return pipelines(c),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `kfp-aws pipelines ...`.
+fn pipelines(c: cli::PipelinesCommand) -> anyhow::Result<ExitCode> {
+    use cli::PipelinesCommand as P;
+    use kfp_aws::pipelines as p;
+    let endpoint = |k: &cli::KfpArgs| p::api::Endpoint {
+        api_url: k.api_url.clone(),
+        kubeconfig: k.kubeconfig.clone(),
+        context: k.context.clone(),
+        kfp_namespace: k.kfp_namespace.clone(),
+        token: k.token.clone().or_else(|| env_var("KFP_TOKEN")),
+    };
+    let ns = |dir: &Path, k: &cli::KfpArgs| p::namespace_for(dir, k.namespace.as_deref());
+    let code = match c {
+        P::Check { dir } => p::check_cmd(&dir),
+        P::Plan {
+            dir,
+            kfp,
+            output,
+            prune,
+        } => p::plan_cmd(
+            &dir,
+            &ns(&dir, &kfp),
+            &endpoint(&kfp),
+            matches!(output, cli::PlanOutput::Json),
+            prune,
+        )?,
+        P::Apply { dir, kfp, prune } => {
+            p::apply_cmd(&dir, &ns(&dir, &kfp), &endpoint(&kfp), prune)?
+        }
+        P::Run {
+            dir,
+            job,
+            kfp,
+            wait,
+            poll_interval,
+        } => p::run_cmd(
+            &dir,
+            &job,
+            &ns(&dir, &kfp),
+            &endpoint(&kfp),
+            wait.then(|| std::time::Duration::from_secs_f64(poll_interval.clamp(0.01, 3600.0))),
+        )?,
+    };
+    Ok(ExitCode::from(code))
 }
 
 /// GitOps check: exit 0 when DIR/install.yaml is current, 1 with a diff when

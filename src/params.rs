@@ -96,6 +96,11 @@ pub const PARAMS: &[(&str, Option<&str>, &str)] = &[
         "default pipeline root; default s3://<bucket>/<prefix>/v2",
     ),
     (
+        "pipelineRootQuery",
+        Some(""),
+        "query the iam overlay appends to the pipeline root (written by kfp-aws: region=<awsRegion>, or the query given in pipelineRoot)",
+    ),
+    (
         "mysqlHost",
         Some(""),
         "external MySQL host; empty runs MySQL in the cluster",
@@ -135,7 +140,15 @@ pub const PARAMS: &[(&str, Option<&str>, &str)] = &[
         "registry of the KFP images",
     ),
     ("kfpVersion", Some("2.14.4"), "KFP version (image tag)"),
+    (
+        "cacheTls",
+        Some("kubelet-csr"),
+        "TLS of the cache webhook: kubelet-csr, cert-manager or none (no cache server)",
+    ),
 ];
+
+/// The choices of `cacheTls`.
+pub const CACHE_TLS: &[&str] = &["kubelet-csr", "cert-manager", "none"];
 
 /// Secret parameters and the environment variables that may carry them.
 pub const SECRETS: &[(&str, &str)] = &[
@@ -359,6 +372,7 @@ impl RawParams {
                 val(&v, "s3Bucket")
             ));
         }
+        pipeline_root_query(&mut v, overlay, &region)?;
         let port = val(&v, "mysqlPort");
         if !matches!(port.parse::<u32>(), Ok(p) if (1..=65535).contains(&p)) {
             return Err(format!(
@@ -406,6 +420,14 @@ impl RawParams {
                 create
             ));
         }
+        let cache_tls = val(&v, "cacheTls");
+        if !CACHE_TLS.contains(&cache_tls.as_str()) {
+            return Err(format!(
+                "parameter cacheTls '{}' must be one of {}",
+                cache_tls,
+                CACHE_TLS.join(", ")
+            ));
+        }
         let mut secrets = self.secrets.clone();
         if overlay == Overlay::AccessKey && create == "true" {
             for k in ["awsAccessKeyId", "awsSecretAccessKey"] {
@@ -449,6 +471,51 @@ impl RawParams {
             secrets,
         })
     }
+}
+
+/// With IAM roles the v2 launcher builds its S3 client from the pipeline root
+/// alone (credentials.fromEnv): the region, and an endpoint other than the
+/// region's own, must travel in the root's query, which the iam overlay
+/// appends from `pipelineRootQuery`. That key is always derived here, so a
+/// copied params file cannot carry a stale region; a query of the user's own
+/// is written into `pipelineRoot`, is kept as it is and moves to
+/// `pipelineRootQuery`. With access keys a query would make the launcher
+/// skip the keys' secretRef, so none is allowed (and none is appended).
+fn pipeline_root_query(
+    v: &mut BTreeMap<String, String>,
+    overlay: Overlay,
+    region: &str,
+) -> Result<(), String> {
+    let root = val(v, "pipelineRoot");
+    let query = match root.split_once('?') {
+        Some((plain, q)) => {
+            if overlay == Overlay::AccessKey {
+                return Err(format!(
+                    "parameter pipelineRoot '{}' has a query: with the accesskey overlay the launcher would then ignore the access keys; remove the part from '?'",
+                    root
+                ));
+            }
+            if q.is_empty() || q.contains('?') {
+                return Err(format!(
+                    "parameter pipelineRoot '{}' must have at most one '?' and a query after it",
+                    root
+                ));
+            }
+            v.insert("pipelineRoot".into(), plain.to_string());
+            q.to_string()
+        }
+        None if overlay == Overlay::AccessKey => String::new(),
+        None => {
+            let mut q = format!("region={}", region);
+            let endpoint = val(v, "s3Endpoint");
+            if endpoint != default_endpoint(region) {
+                q.push_str(&format!("&endpoint=https://{}", endpoint));
+            }
+            q
+        }
+    };
+    v.insert("pipelineRootQuery".into(), query);
+    Ok(())
 }
 
 fn val(v: &BTreeMap<String, String>, k: &str) -> String {
@@ -692,6 +759,7 @@ mod tests {
         assert_eq!(p.get("s3Bucket"), "b-2");
         assert_eq!(p.get("s3Endpoint"), "s3.eu-west-1.amazonaws.com");
         assert_eq!(p.get("pipelineRoot"), "s3://b-2/artifacts/v2");
+        assert_eq!(p.get("pipelineRootQuery"), "region=eu-west-1");
         assert_eq!(p.get("namespace"), "kubeflow");
     }
 

@@ -6,8 +6,9 @@
 //! reach them: the tool writes `params/params.env` and `params/secrets.env`
 //! into an in-memory layer over the tree, and the overlays' replacements do
 //! the rest. Variants kustomize cannot choose by itself (external MySQL,
-//! kube2iam instead of IRSA, an existing S3 Secret) are a small generated
-//! kustomization on top of the overlay, or a component swapped in it.
+//! kube2iam instead of IRSA, an existing S3 Secret, the cache webhook's TLS) are
+//! a small generated kustomization on top of the overlay, or a component
+//! swapped into it.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -183,6 +184,23 @@ impl Tree {
                 "",
             )?;
         }
+        // The cache webhook's TLS: a component in place of the cache
+        // deployer, listed before components/params so that it finds the
+        // deployer's objects under their base names.
+        let cache = match p.get("cacheTls") {
+            "cert-manager" => Some("cache-cert-manager"),
+            "none" => Some("no-cache"),
+            _ => None,
+        };
+        if let Some(component) = cache {
+            let params = "- ../../components/params\n";
+            self.edit_overlay(
+                &mut files,
+                overlay,
+                params,
+                &format!("- ../../components/{}\n{}", component, params),
+            )?;
+        }
         // The namespace is a parameter like any other (components/params
         // moves every object); only external MySQL needs a component added.
         let external = p.external_mysql();
@@ -199,7 +217,8 @@ impl Tree {
         self.build(files, &dir)
     }
 
-    /// Replace one line of an overlay's kustomization, in the render's layer.
+    /// Replace one line of an overlay's kustomization, in the render's layer
+    /// (over the edits already made there).
     fn edit_overlay(
         &self,
         files: &mut BTreeMap<PathBuf, Vec<u8>>,
@@ -208,7 +227,10 @@ impl Tree {
         to: &str,
     ) -> Result<(), Error> {
         let rel = format!("overlays/{}/kustomization.yaml", overlay);
-        let text = self.read_text(&rel)?;
+        let text = match files.get(&self.root.join(&rel)) {
+            Some(edited) => String::from_utf8_lossy(edited).into_owned(),
+            None => self.read_text(&rel)?,
+        };
         if !text.contains(from) {
             return Err(Error(format!(
                 "{}: expected the line '{}'",

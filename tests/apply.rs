@@ -881,3 +881,55 @@ fn progress_is_a_bar_on_a_terminal_and_lines_otherwise() {
     assert!(!out.stderr.contains("applying ["), "{}", out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cache_tls_choices_meet_the_cluster() {
+    let (api, dir, kc) = cluster();
+    api.set_git_version("v1.31.4-eks-0a21954");
+    // kubelet-csr on EKS: applied, with a warning that names the way out.
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("warning: cacheTls=kubelet-csr")
+            && out.stderr.contains("cacheTls=cert-manager")
+            && out.stderr.contains("v1.31.4-eks-0a21954"),
+        "{}",
+        out.stderr
+    );
+    // cert-manager without its CRDs: refused before anything is sent.
+    api.clear_requests();
+    let out = apply(&kc, "iam", &["--set", "cacheTls=cert-manager"]);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("cert-manager.io/v1 Certificate")
+            && out.stderr.contains("install cert-manager first")
+            && out.stderr.contains("nothing was applied"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !api.requests().iter().any(|r| r.method == "PATCH"),
+        "objects were sent"
+    );
+    // none: no warning, and prune removes the cache objects of the first apply.
+    let out = apply(&kc, "iam", &["--set", "cacheTls=none", "--prune"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("warning:"), "{}", out.stderr);
+    assert!(api
+        .get("apps/v1", "Deployment", Some("kubeflow"), "cache-server")
+        .is_none());
+    assert!(api
+        .get(
+            "apps/v1",
+            "Deployment",
+            Some("kubeflow"),
+            "cache-deployer-deployment"
+        )
+        .is_none());
+    // Another server: no warning.
+    api.set_git_version("v1.31.0");
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("warning:"), "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -657,7 +657,8 @@ fn mysql_checks_against_mariadb() {
     let db = MariaDb::start();
     db.sql(
         "CREATE USER 'kfp'@'%' IDENTIFIED BY 'Pa55-never-printed'; GRANT ALL PRIVILEGES ON *.* TO 'kfp'@'%';\
-         CREATE USER 'narrow'@'%' IDENTIFIED BY 'narrow-pw'; GRANT ALL PRIVILEGES ON `mlpipeline`.* TO 'narrow'@'%';",
+         CREATE USER 'narrow'@'%' IDENTIFIED BY 'narrow-pw'; GRANT ALL PRIVILEGES ON `mlpipeline`.* TO 'narrow'@'%';\
+         CREATE USER 'nocache'@'%' IDENTIFIED BY 'nocache-pw'; GRANT ALL PRIVILEGES ON `mlpipeline`.* TO 'nocache'@'%'; GRANT ALL PRIVILEGES ON `metadb`.* TO 'nocache'@'%';",
     );
     let port = db.port.to_string();
     let params = |host: &str, port: &str| {
@@ -734,6 +735,35 @@ fn mysql_checks_against_mariadb() {
         m
     );
 
+    // Without a cache server (cacheTls=none) the cache database is not needed.
+    let mut no_cache = params("127.0.0.1", &port);
+    no_cache.push(("cacheTls", "none".to_string()));
+    let nocache = validate(
+        None,
+        ("t", "t"),
+        &refs(&no_cache),
+        &[("mysqlUser", "nocache"), ("mysqlPassword", "nocache-pw")],
+        &["--checks", "mysql"],
+    );
+    assert_eq!(
+        nocache.status("mysql.databases"),
+        "pass",
+        "{}",
+        nocache.stdout
+    );
+    assert_eq!(
+        nocache.message("mysql.databases"),
+        "user nocache may create mlpipeline and metadb"
+    );
+    let with_cache = validate(
+        None,
+        ("t", "t"),
+        &refs(&params("127.0.0.1", &port)),
+        &[("mysqlUser", "nocache"), ("mysqlPassword", "nocache-pw")],
+        &["--checks", "mysql"],
+    );
+    assert_eq!(with_cache.status("mysql.databases"), "fail");
+
     let closed = support::peers::free_port().to_string();
     let refused = validate(
         None,
@@ -799,7 +829,7 @@ fn trust_check_covers_every_annotated_service_account() {
         .map(|r| r.obj["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
     annotated.sort();
-    let mut checked: Vec<String> = kfp_aws::aws::S3_SERVICE_ACCOUNTS
+    let mut checked: Vec<String> = kfp_aws::validate::aws::S3_SERVICE_ACCOUNTS
         .iter()
         .map(|s| s.to_string())
         .collect();

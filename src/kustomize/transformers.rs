@@ -293,7 +293,9 @@ struct ImageUpdater<'a> {
 /// regex engine.
 enum ImagePattern {
     Plain(Vec<char>),
-    Regex(Option<GoRegex>),
+    /// The compiled pattern, or why the name is no regex (kustomize
+    /// crashes on such a name once it meets an image).
+    Regex(Result<GoRegex, String>),
 }
 
 impl ImagePattern {
@@ -309,24 +311,29 @@ impl ImagePattern {
                 "^{}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?$",
                 super::reslist::go_regex(name)
             ))
-            .ok(),
+            .map_err(|e| {
+                format!(
+                    "the name is matched as a regular expression and is not one: {}",
+                    e
+                )
+            }),
         )
     }
 
-    fn is_match(&self, value: &str) -> bool {
+    fn is_match(&self, value: &str) -> Result<bool, String> {
         match self {
-            ImagePattern::Regex(re) => re.as_ref().map(|p| p.is_match(value)).unwrap_or(false),
+            ImagePattern::Regex(re) => re.as_ref().map(|p| p.is_match(value)).map_err(Clone::clone),
             ImagePattern::Plain(name) => {
                 let mut chars = value.char_indices();
                 for want in name {
                     match chars.next() {
                         Some((_, c)) if *want == '.' && c != '\n' => {}
                         Some((_, c)) if c == *want => {}
-                        _ => return false,
+                        _ => return Ok(false),
                     }
                 }
                 let rest = chars.next().map(|(i, _)| &value[i..]).unwrap_or("");
-                tag_and_digest_only(rest)
+                Ok(tag_and_digest_only(rest))
             }
         }
     }
@@ -368,7 +375,7 @@ impl<'a> ImageUpdater<'a> {
             _ => return Ok(()),
         };
         let value = text.as_str();
-        if !self.pattern.is_match(value) {
+        if !self.pattern.is_match(value)? {
             return Ok(());
         }
         let (mut name, mut tag, mut digest) = split_image(value);
@@ -548,7 +555,11 @@ mod tests {
             ))
             .unwrap();
             for v in values {
-                assert_eq!(plain.is_match(v), re.is_match(v), "name {n:?} value {v:?}");
+                assert_eq!(
+                    plain.is_match(v),
+                    Ok(re.is_match(v)),
+                    "name {n:?} value {v:?}"
+                );
             }
         }
     }

@@ -131,6 +131,8 @@ struct State {
     retry_after_secs: u32,
     /// Whether `/api` and `/apis` answer with aggregated discovery when asked.
     aggregated: bool,
+    /// What `/version` reports as `gitVersion`.
+    git_version: String,
 }
 
 #[derive(Clone)]
@@ -215,6 +217,7 @@ impl FakeApi {
                 fail: None,
                 retry_after_secs: 0,
                 aggregated: false,
+                git_version: "v1.31.0".to_string(),
             }),
         });
         let accept_shared = Arc::clone(&shared);
@@ -325,6 +328,11 @@ impl FakeApi {
     /// (evaluated on every read, for every CRD). `None`: never.
     /// Whether creating a namespaced object needs its Namespace (default:
     /// true, as on a real server).
+    /// The `gitVersion` of `/version` (e.g. an EKS build, `v1.31.4-eks-0a21954`).
+    pub fn set_git_version(&self, v: &str) {
+        self.shared.lock().git_version = v.to_string();
+    }
+
     pub fn set_require_namespaces(&self, on: bool) {
         self.shared.lock().require_namespaces = on;
     }
@@ -593,47 +601,17 @@ fn write_response(w: &mut TcpStream, resp: &Response, close: bool) -> io::Result
     w.flush()
 }
 
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
+/// `%XX` escapes decoded (invalid ones kept as they are); in a query, `+`
+/// is a space.
 fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' => {
-                match (
-                    b.get(i + 1).copied().and_then(hex_value),
-                    b.get(i + 2).copied().and_then(hex_value),
-                ) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 3;
-                    }
-                    _ => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let text = if plus_is_space {
+        s.replace('+', " ")
+    } else {
+        s.to_string()
+    };
+    percent_encoding::percent_decode_str(&text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn query_param(query: &str, key: &str) -> Option<String> {
@@ -793,7 +771,7 @@ fn route(st: &mut State, req: &HttpRequest, segs: &[&str]) -> Response {
             json!({
                 "major": "1",
                 "minor": "31",
-                "gitVersion": "v1.31.0",
+                "gitVersion": st.git_version,
                 "gitCommit": "0000000000000000000000000000000000000000",
                 "gitTreeState": "clean",
                 "buildDate": TIMESTAMP,

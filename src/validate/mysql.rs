@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 
+use super::report::{Options, Report};
 use crate::params::Params;
-use crate::validate::{Options, Report};
 
 async fn within<T>(t: Duration, f: impl std::future::Future<Output = T>) -> Option<T> {
     tokio::time::timeout(t, f).await.ok()
@@ -127,8 +127,14 @@ pub async fn run(p: &Params, o: &Options, r: &mut Report) {
         g.contains(" ON *.* ") && (g.contains("ALL PRIVILEGES") || g.contains("CREATE"))
     });
     let mut missing = Vec::new();
-    for key in ["pipelineDb", "metadataDb", "cacheDb"] {
-        let db = p.get(key);
+    // With cacheTls=none there is no cache server and so no cache database.
+    let keys: &[&str] = if p.get("cacheTls") == "none" {
+        &["pipelineDb", "metadataDb"]
+    } else {
+        &["pipelineDb", "metadataDb", "cacheDb"]
+    };
+    let dbs: Vec<&str> = keys.iter().map(|k| p.get(k)).collect();
+    for db in &dbs {
         if global {
             continue;
         }
@@ -145,13 +151,7 @@ pub async fn run(p: &Params, o: &Options, r: &mut Report) {
     if missing.is_empty() {
         r.pass(
             "mysql.databases",
-            format!(
-                "user {} may create {}, {} and {}",
-                user,
-                p.get("pipelineDb"),
-                p.get("metadataDb"),
-                p.get("cacheDb")
-            ),
+            format!("user {} may create {}", user, and_list(&dbs)),
         );
     } else {
         r.fail(
@@ -214,4 +214,13 @@ fn skip_after_login(r: &mut Report) {
     r.skip("mysql.version", "needs a login");
     r.skip("mysql.databases", "needs a login");
     r.skip("mysql.auth-plugin", "needs a login");
+}
+
+/// `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {}", rest.join(", "), last),
+        Some((last, _)) => last.to_string(),
+        None => String::new(),
+    }
 }

@@ -6,16 +6,15 @@
 //! the clients elsewhere (a local test server, say); S3 then uses path-style
 //! addressing. One rustls crypto provider (ring) serves every client.
 
-pub mod policy;
-
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
+use super::policy;
+use super::report::{Options, Report};
 use crate::params::{Params, Secret};
-use crate::validate::{Options, Report};
 
 /// The service accounts whose pods reach S3 (they carry the IRSA annotation).
 pub const S3_SERVICE_ACCOUNTS: [&str; 5] = [
