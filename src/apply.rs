@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::GroupVersionKind;
 use kube::discovery::{Discovery, Scope};
 use kube::Client;
@@ -47,6 +46,8 @@ pub struct ApplyOptions {
     pub force_conflicts: bool,
     /// How long CRDs may take to become Established.
     pub crd_timeout: Duration,
+    /// `--request-timeout`: limit for each request (`None`: no limit).
+    pub request_timeout: Option<Duration>,
     /// The install the objects belong to (its namespace); `None` for the
     /// shared CRDs, which carry no inventory label.
     pub install: Option<String>,
@@ -171,26 +172,12 @@ pub fn wave(kind: &str) -> usize {
 }
 
 async fn client(o: &ApplyOptions) -> anyhow::Result<Client> {
-    let opts = KubeConfigOptions {
+    crate::kubeclient::connect(&crate::kubeclient::Target {
+        kubeconfig: o.kubeconfig.clone(),
         context: o.context.clone(),
-        ..Default::default()
-    };
-    let config = match &o.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kc, &opts)
-                .await
-                .context("kubeconfig")?
-        }
-        None if o.context.is_some() => kube::Config::from_kubeconfig(&opts)
-            .await
-            .context("kubeconfig")?,
-        None => kube::Config::infer().await.context(
-            "no cluster configured: set KUBECONFIG, pass --kubeconfig, or run in a cluster",
-        )?,
-    };
-    Client::try_from(config).context("cannot create the Kubernetes client")
+        request_timeout: o.request_timeout,
+    })
+    .await
 }
 
 /// What the server serves: aggregated discovery when the server offers it
@@ -937,8 +924,13 @@ fn describe(e: &kube::Error) -> String {
             "{}; another field manager owns these fields: rerun with --force-conflicts to take them over",
             s.message
         ),
-        kube::Error::Api(s) => format!("the API server refused it ({} {}): {}", s.code, s.reason, s.message),
-        other => other.to_string(),
+        kube::Error::Api(s) => format!(
+            "the API server refused it ({} {}): {}",
+            s.code,
+            s.reason,
+            crate::truncate(&s.message, 300)
+        ),
+        other => crate::kubeclient::describe(other),
     }
 }
 

@@ -187,6 +187,9 @@ pub struct KfpArgs {
     /// Kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// Time a single request may take, as in kubectl (`5s`, `1m`; 0 means no limit).
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = kfp_aws::kubeclient::RequestTimeout::parse)]
+    pub request_timeout: kfp_aws::kubeclient::RequestTimeout,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -201,7 +204,8 @@ pub struct ParamArgs {
     /// accesskey (static keys) or iam (IRSA or kube2iam).
     #[arg(long, value_name = "accesskey|iam", value_parser = ["accesskey", "iam"])]
     pub overlay: Option<String>,
-    /// Parameters file(s), KEY=VALUE; without any, the embedded example is used.
+    /// Parameters file(s), KEY=VALUE; later files win. Required by validate,
+    /// apply, diff and delete; render without any uses the embedded example.
     #[arg(long = "params", value_name = "FILE")]
     pub params: Vec<PathBuf>,
     /// Secrets file(s), KEY=VALUE (awsAccessKeyId, awsSecretAccessKey, mysqlUser, mysqlPassword).
@@ -233,6 +237,10 @@ pub struct ClusterArgs {
     /// Seconds to wait for CRDs to become established.
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub crd_timeout: u64,
+    /// Time a single request to the API server may take, as in kubectl
+    /// (`5s`, `1m`; 0 means no limit).
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = kfp_aws::kubeclient::RequestTimeout::parse)]
+    pub request_timeout: kfp_aws::kubeclient::RequestTimeout,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

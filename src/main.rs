@@ -38,10 +38,12 @@ fn tune_allocator() {
 
 /// An error and its causes on one line, whatever the source of the message.
 fn one_line(e: &anyhow::Error) -> String {
-    format!("{:#}", e)
+    let line = format!("{:#}", e)
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    // A value echoed from a huge input stays short.
+    kfp_aws::shorten_quoted(&line, 200)
 }
 
 /// The commands that reach your account or cluster refuse the example
@@ -81,7 +83,6 @@ fn env_var(k: &str) -> Option<String> {
 fn params(a: &ParamArgs, tree: &Tree) -> anyhow::Result<Params> {
     let mut raw = RawParams::default();
     if a.params.is_empty() {
-        eprintln!("note: no --params given: rendering the example parameters (params/params.env)");
         raw.add_text(&tree.example_params()?, "params/params.env")
             .map_err(anyhow::Error::msg)?;
     }
@@ -102,7 +103,12 @@ fn params(a: &ParamArgs, tree: &Tree) -> anyhow::Result<Params> {
     for s in &a.set {
         raw.set(s).map_err(anyhow::Error::msg)?;
     }
-    raw.resolve().map_err(anyhow::Error::msg)
+    let p = raw.resolve().map_err(anyhow::Error::msg)?;
+    // Said once the parameters are good, so a bad one is the only line.
+    if a.params.is_empty() {
+        eprintln!("note: no --params given: rendering the example parameters (params/params.env)");
+    }
+    Ok(p)
 }
 
 fn apply_options(
@@ -116,6 +122,7 @@ fn apply_options(
         dry_run: c.dry_run,
         force_conflicts: c.force_conflicts,
         crd_timeout: std::time::Duration::from_secs(c.crd_timeout),
+        request_timeout: c.request_timeout.0,
         install,
         prune,
         version_warnings: Vec::new(),
@@ -341,6 +348,7 @@ fn pipelines(c: cli::PipelinesCommand) -> anyhow::Result<ExitCode> {
         context: k.context.clone(),
         kfp_namespace: k.kfp_namespace.clone(),
         token: k.token.clone().or_else(|| env_var("KFP_TOKEN")),
+        request_timeout: k.request_timeout.0,
     };
     let ns = |dir: &Path, k: &cli::KfpArgs| p::namespace_for(dir, k.namespace.as_deref());
     let code = match c {
@@ -396,8 +404,9 @@ fn check(
     let p = raw.resolve().map_err(anyhow::Error::msg)?;
     let want = kustomize::render(&tree.render(&p, !no_crds)?, Format::Yaml);
     let path = dir.join("install.yaml");
-    let have = std::fs::read_to_string(&path)
-        .map_err(|e| anyhow::anyhow!("{}: cannot read: {}", path.display(), e.kind()))?;
+    // Only a regular file is read: a FIFO would block forever.
+    let have = kfp_aws::kustomize::fs::read_text_file(&path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {}", path.display(), e))?;
     if have == want {
         eprintln!("{} is up to date", path.display());
         return Ok(ExitCode::SUCCESS);

@@ -173,9 +173,13 @@ pub struct RawParams {
     secrets: BTreeMap<String, Secret>,
 }
 
-/// `KEY=VALUE` lines; `#` comments and blank lines skipped.
+/// `KEY=VALUE` lines; `#` comments and blank lines skipped. A byte order
+/// mark at the start is ignored; a key given twice is an error naming both
+/// lines (later files and `--set` still override earlier ones).
 fn env_lines(text: &str, source: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
         if l.is_empty() || l.starts_with('#') {
@@ -184,7 +188,17 @@ fn env_lines(text: &str, source: &str) -> Result<Vec<(String, String)>, String> 
         let Some((k, v)) = l.split_once('=') else {
             return Err(format!("{}:{}: expected KEY=VALUE", source, i + 1));
         };
-        out.push((k.trim().to_string(), v.trim().to_string()));
+        let k = k.trim().to_string();
+        if let Some(first) = seen.insert(k.clone(), i + 1) {
+            return Err(format!(
+                "{}:{}: '{}' is given twice (also on line {}); keep one",
+                source,
+                i + 1,
+                crate::truncate(&k, 80),
+                first
+            ));
+        }
+        out.push((k, v.trim().to_string()));
     }
     Ok(out)
 }
@@ -192,8 +206,14 @@ fn env_lines(text: &str, source: &str) -> Result<Vec<(String, String)>, String> 
 /// A file's text and its name for messages.
 fn read_env_file(path: &Path) -> Result<(String, String), String> {
     let source = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {}", source, e.kind()))?;
+    let bytes = crate::kustomize::fs::read_regular_file(path).map_err(|e| {
+        format!(
+            "{}: cannot read: {}",
+            source,
+            crate::kustomize::fs::io_reason(&e)
+        )
+    })?;
+    let text = crate::kustomize::fs::utf8_text(bytes).map_err(|e| format!("{}: {}", source, e))?;
     Ok((text, source))
 }
 
@@ -212,7 +232,12 @@ fn unknown(key: &str, source: &str) -> String {
         .find(|n| n.eq_ignore_ascii_case(key))
         .map(|n| format!("; did you mean '{}'?", n))
         .unwrap_or_default();
-    format!("{}: unknown parameter '{}'{}", source, key, close)
+    format!(
+        "{}: unknown parameter '{}'{}",
+        source,
+        crate::truncate(key, 80),
+        close
+    )
 }
 
 impl RawParams {
@@ -296,6 +321,11 @@ impl RawParams {
     /// Fill defaults, derive what depends on other values, and check
     /// everything. Errors say which parameter and what to do.
     pub fn resolve(&self) -> Result<Params, String> {
+        self.resolve_checked()
+            .map_err(|e| crate::shorten_quoted(&e, 100))
+    }
+
+    fn resolve_checked(&self) -> Result<Params, String> {
         let mut v: BTreeMap<String, String> = BTreeMap::new();
         for (k, default, _) in PARAMS {
             if let Some(d) = default {

@@ -80,6 +80,17 @@ impl FileSystem for LayerFs<'_> {
     fn is_file(&self, path: &Path) -> bool {
         self.files.contains_key(path) || self.base.is_file(path)
     }
+    fn real_path(&self, path: &Path) -> io::Result<PathBuf> {
+        // The layer's own files have no links; they sit in real directories.
+        if self.files.contains_key(path) {
+            return Ok(path.to_path_buf());
+        }
+        match self.base.real_path(path) {
+            Ok(real) => Ok(real),
+            Err(_) if self.is_file(path) || self.is_dir(path) => Ok(path.to_path_buf()),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 /// The tree a render reads: embedded, or a user's copy.
@@ -92,7 +103,9 @@ impl Tree {
     pub fn new(from: Option<&Path>) -> Tree {
         match from {
             Some(dir) => Tree {
-                root: absolute(dir),
+                // A real path: the engine resolves links before it reads,
+                // and the layered parameter files must sit at that path.
+                root: std::fs::canonicalize(dir).unwrap_or_else(|_| absolute(dir)),
                 disk: true,
             },
             None => Tree {
@@ -131,10 +144,13 @@ impl Tree {
 
     fn read_text(&self, rel: &str) -> Result<String, Error> {
         let p = self.root.join(rel);
-        let bytes = self
-            .fs()
-            .read(&p)
-            .map_err(|e| Error(format!("{}: {}", self.shorten(&p.display().to_string()), e)))?;
+        let bytes = self.fs().read(&p).map_err(|e| {
+            Error(format!(
+                "{}: {}",
+                self.shorten(&p.display().to_string()),
+                crate::kustomize::fs::io_reason(&e)
+            ))
+        })?;
         String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8", rel)))
     }
 

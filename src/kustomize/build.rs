@@ -11,7 +11,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 use super::fieldspec::{FieldSpec, TransformerConfig};
-use super::fs::{clean, display, FileSystem, KUSTOMIZATION_FILE_NAMES};
+use super::fs::{
+    clean, display, io_reason, is_loop, utf8_text, FileSystem, KUSTOMIZATION_FILE_NAMES,
+};
 use super::generators::{self, SourceLoader};
 use super::reslist::ResList;
 use super::resource::Resource;
@@ -63,7 +65,18 @@ pub fn build_with_warnings(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Err
 }
 
 fn build_here(fs: &dyn FileSystem, dir: &Path) -> Result<Built, Error> {
-    let dir = super::fs::absolute(dir);
+    let given = super::fs::absolute(dir);
+    // Every root is a real path, so that files can be held to it.
+    let dir = match fs.real_path(&given) {
+        Ok(real) if fs.is_dir(&real) => real,
+        Ok(_) => {
+            return Err(Error(format!(
+                "{}: is a file; expected a directory holding a kustomization.yaml",
+                display(&given)
+            )))
+        }
+        Err(e) => return Err(Error(format!("{}: {}", display(&given), io_reason(&e)))),
+    };
     let mut b = Builder {
         fs,
         stack: Vec::new(),
@@ -330,21 +343,33 @@ pub struct RootLoader<'a> {
 }
 
 impl<'a> RootLoader<'a> {
+    /// The real path of a file named relative to the root. The cleaned path
+    /// and, once its symbolic links are resolved, the real one must both be
+    /// in or below the root (kustomize's `RestrictionRootOnly`).
     fn resolve(&self, rel: &str) -> Result<PathBuf, String> {
         let p = clean(&self.root.join(rel));
-        if !p.starts_with(self.root) {
-            return Err(format!(
+        let outside = || {
+            format!(
                 "security; file '{}' is not in or below '{}' (files must live under the kustomization's directory)",
                 rel,
                 display(self.root)
-            ));
+            )
+        };
+        if !p.starts_with(self.root) {
+            return Err(outside());
         }
-        Ok(p)
+        match self.fs.real_path(&p) {
+            Ok(real) if real.starts_with(self.root) => Ok(real),
+            Ok(_) => Err(outside()),
+            Err(e) if is_loop(&e) => Err(format!("cannot read '{}': {}", rel, io_reason(&e))),
+            // Missing: the read says so.
+            Err(_) => Ok(p),
+        }
     }
 
     pub fn read_string(&self, rel: &str) -> Result<String, String> {
         let bytes = self.load(rel)?;
-        String::from_utf8(bytes).map_err(|_| format!("'{}' is not UTF-8 text", rel))
+        utf8_text(bytes).map_err(|e| format!("'{}': {}", rel, e))
     }
 }
 
@@ -363,14 +388,6 @@ impl<'a> SourceLoader for RootLoader<'a> {
         self.fs
             .read(&p)
             .map_err(|e| format!("cannot read '{}': {}", rel, io_reason(&e)))
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
     }
 }
 
@@ -445,21 +462,50 @@ impl<'a> Builder<'a> {
         }
         let file = match found.len() {
             0 => {
+                // There, but not a regular file (a FIFO, a dangling link, a loop).
+                for name in KUSTOMIZATION_FILE_NAMES {
+                    let p = dir.join(name);
+                    let why = match self.fs.real_path(&p) {
+                        Ok(real) if !self.fs.is_dir(&real) => {
+                            "not a regular file (a FIFO, socket or device is never read)"
+                                .to_string()
+                        }
+                        Err(e) if is_loop(&e) => io_reason(&e),
+                        _ => continue,
+                    };
+                    return Err(Error(format!("{}: {}", display(&p), why)));
+                }
                 return Err(Error(format!(
                     "{}: no kustomization file found (expected kustomization.yaml, kustomization.yml or Kustomization)",
                     display(dir)
-                )))
+                )));
             }
             1 => found.remove(0),
-            _ => return Err(Error(format!("{}: found multiple kustomization files; keep one", display(dir)))),
+            _ => {
+                return Err(Error(format!(
+                    "{}: found multiple kustomization files; keep one",
+                    display(dir)
+                )))
+            }
         };
         let fname = display(&file);
+        // The kustomization file itself is held to its directory too.
+        match self.fs.real_path(&file) {
+            Ok(real) if !real.starts_with(dir) => {
+                return Err(Error(format!(
+                    "{}: security; file '{}' is not in or below '{}' (files must live under the kustomization's directory)",
+                    fname,
+                    kfile_name(&file),
+                    display(dir)
+                )))
+            }
+            _ => {}
+        }
         let bytes = self
             .fs
             .read(&file)
             .map_err(|e| Error(format!("{}: {}", fname, io_reason(&e))))?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| Error(format!("{}: not UTF-8 text", fname)))?;
+        let text = utf8_text(bytes).map_err(|e| Error(format!("{}: {}", fname, e)))?;
         let v = yaml::parse_lenient(&text)
             .map_err(|e| Error(format!("{}: invalid YAML: {}", fname, e)))?;
         // An empty file (or only comments) is an error in kustomize, and so
@@ -663,10 +709,13 @@ impl<'a> Builder<'a> {
         }
 
         for entry in &k.components {
-            let sub = clean(&dir.join(entry));
-            if !self.fs.is_dir(&sub) {
-                return Err(at(format!("components: '{}' is not a directory", entry)));
-            }
+            let sub = match self.fs.real_path(&clean(&dir.join(entry))) {
+                Ok(real) if self.fs.is_dir(&real) => real,
+                Err(e) if is_loop(&e) => {
+                    return Err(at(format!("components: '{}': {}", entry, io_reason(&e))))
+                }
+                _ => return Err(at(format!("components: '{}' is not a directory", entry))),
+            };
             self.check_cycle(&sub)
                 .map_err(|e| at(format!("components: '{}': {}", entry, e)))?;
             let taken = std::mem::take(&mut acc);
@@ -760,7 +809,12 @@ impl<'a> Builder<'a> {
             }
             let src = format!("'{}'", entry);
             let p = clean(&dir.join(entry));
-            if self.fs.is_file(&p) {
+            let real = match self.fs.real_path(&p) {
+                Ok(real) => real,
+                Err(e) if is_loop(&e) => return Err(at(format!("'{}': {}", entry, io_reason(&e)))),
+                Err(_) => p.clone(),
+            };
+            if self.fs.is_file(&real) {
                 let text = ldr.read_string(entry).map_err(at)?;
                 let docs = yaml::parse_documents(&text)
                     .map_err(|e| Error(format!("{}: invalid YAML: {}", display(&p), e)))?;
@@ -769,12 +823,12 @@ impl<'a> Builder<'a> {
                         .into_iter()
                         .map(|d| (src.clone(), d)),
                 );
-            } else if self.fs.is_dir(&p) {
-                self.check_cycle(&p)
+            } else if self.fs.is_dir(&real) {
+                self.check_cycle(&real)
                     .map_err(|e| at(format!("'{}': {}", entry, e)))?;
                 let saved = self.origin_dir.clone();
                 self.origin_dir = clean(&saved.join(entry));
-                let res = self.accumulate(&p, None, false);
+                let res = self.accumulate(&real, None, false);
                 self.origin_dir = saved;
                 let (sub, _) = res?;
                 out.extend(sub.list.items.into_iter().map(|r| (src.clone(), r.obj)));
@@ -813,13 +867,19 @@ impl<'a> Builder<'a> {
             return Err(at(format!("resources: remote resource '{}' is not supported; vendor it into a local directory", entry)));
         }
         let p = clean(&dir.join(entry));
-        if self.fs.is_file(&p) {
+        let (real, exists) = match self.fs.real_path(&p) {
+            Ok(real) => (real, true),
+            Err(e) if is_loop(&e) => {
+                return Err(at(format!("resources: '{}': {}", entry, io_reason(&e))))
+            }
+            Err(_) => (p.clone(), false),
+        };
+        if self.fs.is_file(&real) {
             let bytes = ldr
                 .load(entry)
                 .map_err(|e| at(format!("resources: {}", e)))?;
             let origin = display(&p);
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Error(format!("{}: not UTF-8 text", origin)))?;
+            let text = utf8_text(bytes).map_err(|e| Error(format!("{}: {}", origin, e)))?;
             let mut docs = super::yamlread::parse_documents_with_meta(&text)
                 .map_err(|e| Error(format!("{}: invalid YAML: {}", origin, e)))?;
             // kustomize rewrites every object's annotations as strings.
@@ -838,12 +898,12 @@ impl<'a> Builder<'a> {
                     .map_err(|e| at(format!("resources: {}", e)))?;
             }
             Ok(())
-        } else if self.fs.is_dir(&p) {
-            self.check_cycle(&p)
+        } else if self.fs.is_dir(&real) {
+            self.check_cycle(&real)
                 .map_err(|e| at(format!("resources: '{}': {}", entry, e)))?;
             let saved = self.origin_dir.clone();
             self.origin_dir = clean(&saved.join(entry));
-            let res = self.accumulate(&p, None, false);
+            let res = self.accumulate(&real, None, false);
             self.origin_dir = saved;
             let (sub, _) = res?;
             acc.list
@@ -859,6 +919,11 @@ impl<'a> Builder<'a> {
                 acc.vars.push(v);
             }
             Ok(())
+        } else if exists {
+            Err(at(format!(
+                "resources: '{}' is not a regular file or a directory",
+                entry
+            )))
         } else {
             Err(at(format!(
                 "resources: '{}' not found: no such file or directory",

@@ -32,7 +32,12 @@ enum Place {
 struct Reader<'a> {
     src: &'a str,
     events: Events<'a>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored nodes and the number of nodes each holds.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// Nodes built so far in the stream, and how many of them came from
+    /// alias expansion (see [`check_aliasing`]).
+    decoded: usize,
+    aliased: usize,
     /// go-yaml v2 rules (YAML 1.1: `yes`/`on`/`y` are booleans, keys become
     /// strings, repeated keys allowed, last wins), as kustomize uses for its
     /// own files (kustomization, configurations, JSON patches).
@@ -148,6 +153,8 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String
         src: text,
         events: Parser::new_from_str_with_options(text, parser_options()).peekable(),
         anchors: HashMap::new(),
+        decoded: 0,
+        aliased: 0,
         yaml11,
         len: text.len(),
         ends_with_newline: text.ends_with('\n'),
@@ -291,6 +298,25 @@ impl<'a> Reader<'a> {
     }
 
     fn node(&mut self, ev: Event<'a>, span: Span, place: Place) -> Result<Value, String> {
+        let start = self.decoded;
+        if !matches!(ev, Event::Alias(_)) {
+            self.decoded += 1;
+        }
+        let (v, anchor) = self.node_inner(ev, span, place)?;
+        if anchor != 0 {
+            let size = self.decoded - start;
+            self.anchors.insert(anchor, (v.clone(), size));
+        }
+        Ok(v)
+    }
+
+    /// A node, and its anchor id (0 for none).
+    fn node_inner(
+        &mut self,
+        ev: Event<'a>,
+        span: Span,
+        place: Place,
+    ) -> Result<(Value, usize), String> {
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 if style == ScalarStyle::DoubleQuoted && !self.yaml11 {
@@ -350,18 +376,24 @@ impl<'a> Reader<'a> {
                         }
                     }
                 };
-                if anchor != 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
+                Ok((v, anchor))
             }
-            Event::Alias(id) => self.anchors.get(&id).cloned().ok_or_else(|| {
-                format!(
-                    "unknown alias {} at {}",
-                    self.raw(&span).unwrap_or("*"),
-                    loc(&span)
-                )
-            }),
+            Event::Alias(id) => {
+                let Some((v, size)) = self.anchors.get(&id) else {
+                    return Err(format!(
+                        "unknown alias {} at {}",
+                        self.raw(&span).unwrap_or("*"),
+                        loc(&span)
+                    ));
+                };
+                // Counted before the copy is made, so a bomb never allocates.
+                let (decoded, aliased) = (self.decoded + size, self.aliased + size);
+                check_aliasing(decoded, aliased)
+                    .map_err(|e| format!("{} (at {})", e, loc(&span)))?;
+                self.decoded = decoded;
+                self.aliased = aliased;
+                Ok((v.clone(), 0))
+            }
             Event::SequenceStart(_, anchor, _) => {
                 let mut items = Vec::new();
                 loop {
@@ -373,11 +405,7 @@ impl<'a> Reader<'a> {
                     }
                     items.push(self.node(ev, span, Place::Other)?);
                 }
-                let v = Value::Array(items);
-                if anchor != 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
+                Ok((Value::Array(items), anchor))
             }
             Event::MappingStart(_, anchor, _) => {
                 let mut m = Map::new();
@@ -457,15 +485,39 @@ impl<'a> Reader<'a> {
                         }
                     }
                 }
-                let v = Value::Object(m);
-                if anchor != 0 {
-                    self.anchors.insert(anchor, v.clone());
-                }
-                Ok(v)
+                Ok((Value::Object(m), anchor))
             }
             _ => Err(format!("unexpected YAML content at {}", loc(&span))),
         }
     }
+}
+
+/// go-yaml v3's limit on alias expansion ("excessive aliasing"): once more
+/// than 100 nodes came from aliases in a stream of more than 1000, the share
+/// of expanded nodes may be at most 99% up to 400,000 nodes, falling
+/// linearly to 10% at 4,000,000 and staying there. Expansion is thus bounded
+/// by a small multiple of the input, and a few lines cannot make millions.
+pub fn check_aliasing(decoded: usize, aliased: usize) -> Result<(), String> {
+    const LOW: f64 = 400_000.0;
+    const HIGH: f64 = 4_000_000.0;
+    if aliased <= 100 || decoded <= 1000 {
+        return Ok(());
+    }
+    let d = decoded as f64;
+    let allowed = if d <= LOW {
+        0.99
+    } else if d >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((d - LOW) / (HIGH - LOW))
+    };
+    if aliased as f64 / d > allowed {
+        return Err(format!(
+            "document contains excessive aliasing: anchors and aliases would expand to {} nodes or more; write the repeated parts out",
+            decoded
+        ));
+    }
+    Ok(())
 }
 
 fn is_structural(ev: &Event) -> bool {

@@ -9,7 +9,6 @@
 
 use anyhow::{anyhow, Context};
 use kube::client::Body;
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -25,6 +24,8 @@ pub struct Endpoint {
     pub kfp_namespace: String,
     /// A bearer token; never printed.
     pub token: Option<String>,
+    /// `--request-timeout`: limit for each request (`None`: no limit).
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 /// The path prefix of the service proxy for KFP's API server in `ns`.
@@ -88,6 +89,7 @@ impl Kfp {
                 }
                 let mut c = kube::Config::new(uri);
                 c.auth_info.token = token;
+                let c = crate::kubeclient::with_request_timeout(c, e.request_timeout);
                 (c, String::new(), url.trim_end_matches('/').to_string())
             }
             None => {
@@ -387,27 +389,22 @@ impl Kfp {
 }
 
 /// The kubeconfig's cluster: `--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`,
-/// then the in-cluster service account.
+/// then the in-cluster service account (read by `kubeclient`, whose errors
+/// never quote the file).
 async fn kube_config(e: &Endpoint) -> anyhow::Result<kube::Config> {
-    let opts = KubeConfigOptions {
+    crate::kubeclient::load_config(&crate::kubeclient::Target {
+        kubeconfig: e.kubeconfig.clone(),
         context: e.context.clone(),
-        ..Default::default()
-    };
-    match &e.kubeconfig {
-        Some(path) => {
-            let kc = Kubeconfig::read_from(path)
-                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kc, &opts)
-                .await
-                .with_context(|| format!("kubeconfig {}", path.display()))
+        request_timeout: e.request_timeout,
+    })
+    .await
+    .map_err(|err| {
+        if err.to_string().starts_with("no cluster configured") {
+            anyhow!("no cluster configured: pass --api-url, set KUBECONFIG, pass --kubeconfig, or run in a cluster")
+        } else {
+            err
         }
-        None if e.context.is_some() => kube::Config::from_kubeconfig(&opts)
-            .await
-            .context("kubeconfig"),
-        None => kube::Config::infer().await.context(
-            "no cluster configured: pass --api-url, set KUBECONFIG, pass --kubeconfig, or run in a cluster",
-        ),
-    }
+    })
 }
 
 /// A `multipart/form-data` body with the pipeline file as `uploadfile`, the
@@ -456,18 +453,7 @@ fn error_message(text: &str) -> String {
 }
 
 fn describe(e: &kube::Error) -> String {
-    let s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    let mut out = s;
-    while let Some(c) = src {
-        let t = c.to_string();
-        if !out.contains(&t) {
-            out.push_str(": ");
-            out.push_str(&t);
-        }
-        src = c.source();
-    }
-    out
+    crate::kubeclient::cause(e)
 }
 
 #[cfg(test)]

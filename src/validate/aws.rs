@@ -59,6 +59,40 @@ async fn sdk_config(
     loader.load().await
 }
 
+/// The `AWS_ENDPOINT_URL*` variable that is set but not an http(s) URL with
+/// a host, as a message naming it.
+pub fn bad_endpoint_variable(get: impl Fn(&str) -> Option<String>) -> Option<String> {
+    for k in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        let Some(v) = get(k).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let rest = v
+            .strip_prefix("https://")
+            .or_else(|| v.strip_prefix("http://"));
+        let host = rest
+            .map(|r| r.split(['/', '?', '#']).next().unwrap_or(""))
+            .unwrap_or("");
+        let host_ok = !host.is_empty()
+            && !host.starts_with(':')
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]_@%".contains(c));
+        if !host_ok || v.chars().any(char::is_whitespace) {
+            return Some(format!(
+                "{} '{}' is not a valid endpoint URL; use a URL like https://host:port, or unset it",
+                k,
+                crate::truncate(&v, 100)
+            ));
+        }
+    }
+    None
+}
+
 fn endpoint_overridden(service: &str) -> bool {
     let var = |k: &str| std::env::var(k).map(|v| !v.is_empty()).unwrap_or(false);
     var("AWS_ENDPOINT_URL") || var(&format!("AWS_ENDPOINT_URL_{}", service))
@@ -116,6 +150,10 @@ fn region_of(location: Option<&str>) -> String {
 /// apart "no usable credentials" from "these credentials may not do that".
 /// Returns false when nothing else can run.
 pub async fn identity_check(p: &Params, o: &Options, r: &mut Report) -> bool {
+    if let Some(msg) = bad_endpoint_variable(|k| std::env::var(k).ok()) {
+        r.fail("aws.identity", msg);
+        return false;
+    }
     let cfg = sdk_config(p.get("awsRegion"), o.timeout, None).await;
     let sts = aws_sdk_sts::Client::new(&cfg);
     match sts.get_caller_identity().send().await {

@@ -36,7 +36,7 @@ pub async fn run(p: &Params, o: &Options, r: &mut Report) {
                 std::io::ErrorKind::ConnectionRefused => {
                     "connection refused: nothing listens on that port".to_string()
                 }
-                _ => e.kind().to_string(),
+                _ => crate::kustomize::fs::io_reason(&e),
             };
             r.fail(
                 "mysql.reachable",
