@@ -7,7 +7,13 @@
 //! [`CONCURRENCY`] at a time). Every object is applied with the field manager
 //! `kfp-aws`; a field owned by another manager is a conflict unless
 //! `--force-conflicts`. Throttling (429), server errors (5xx) and broken
-//! connections are retried with back-off; any other error is not.
+//! connections are retried with back-off, waiting at least as long as a
+//! 429's `Retry-After` asks; any other error is not. Every apply asks for
+//! strict field validation: an unknown or duplicate field is an error, not a
+//! warning. Discovery uses the aggregated endpoint (one request for `/api`,
+//! one for `/apis`) when the server offers it, the per-group endpoints
+//! otherwise. Progress goes to stderr: a bar on a terminal, one line per
+//! object otherwise.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -15,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams, ValidationDirective};
 use kube::core::GroupVersionKind;
 use kube::discovery::{Discovery, Scope};
 use kube::Client;
@@ -30,6 +36,8 @@ pub const INSTALL_LABEL: &str = "kfp-aws.kubeflow.org/install";
 /// Objects applied at the same time within a wave.
 pub const CONCURRENCY: usize = 8;
 const ATTEMPTS: u32 = 5;
+/// The longest wait a 429's `Retry-After` can impose on one retry.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 pub struct ApplyOptions {
     pub kubeconfig: Option<PathBuf>,
@@ -172,6 +180,78 @@ async fn client(o: &ApplyOptions) -> anyhow::Result<Client> {
     .await
 }
 
+/// What the server serves: aggregated discovery when the server offers it
+/// (Kubernetes 1.26 and newer; two requests), the legacy per-group endpoints
+/// otherwise. A server without it answers the aggregated `Accept` with its
+/// legacy lists, which parse as empty discovery lists: no core group, no
+/// `apps`, which every server has.
+async fn discover(client: &Client) -> anyhow::Result<Discovery> {
+    if let Ok(d) = Discovery::new(client.clone()).run_aggregated().await {
+        if d.has_group("") && d.has_group("apps") {
+            return Ok(d);
+        }
+    }
+    Discovery::new(client.clone())
+        .run()
+        .await
+        .context("API discovery failed")
+}
+
+/// Progress on stderr: a bar when stderr is a terminal, one line per step
+/// otherwise (logs, CI).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: usize,
+}
+
+impl Progress {
+    fn new(total: usize, verb: &str) -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(&format!(
+                "{verb} [{{bar:30}}] {{pos}}/{{len}} {{msg}}"
+            ))
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> ");
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: 0,
+        }
+    }
+
+    /// One object done: `what` is `Kind/name verb`.
+    fn step(&mut self, what: &str) {
+        self.done += 1;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(what.to_string());
+                bar.inc(1);
+            }
+            None => eprintln!("[{}/{}] {}", self.done, self.total, what),
+        }
+    }
+
+    /// A line that is not a step (kept above the bar on a terminal).
+    fn note(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{}", line),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Apply the objects of a render. Progress goes to stderr.
 pub fn apply(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
     runtime()?.block_on(apply_async(items, o))
@@ -190,10 +270,7 @@ async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Sum
             }
         }
     }
-    let mut discovery = Discovery::new(client.clone())
-        .run()
-        .await
-        .context("API discovery failed")?;
+    let mut discovery = discover(&client).await?;
     unserved(items, &discovery)?;
     let mut summary = Summary {
         dry_run: o.dry_run,
@@ -209,38 +286,18 @@ async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Sum
     let total: usize = waves.values().map(Vec::len).sum();
     let applied: std::collections::BTreeSet<(String, String, String)> =
         waves.values().flatten().map(object_key).collect();
-    let mut done = 0;
-    for (w, objs) in waves {
-        let results = apply_wave(&client, &discovery, objs.clone(), o).await?;
-        for (kind, name, outcome) in results {
-            done += 1;
-            let verb = outcome.word();
-            eprintln!(
-                "[{}/{}] {}/{} {}{}",
-                done,
-                total,
-                kind,
-                name,
-                verb,
-                if o.dry_run { " (dry run)" } else { "" }
-            );
-            summary.add(&kind, outcome);
-        }
-        if w == 0 {
-            let crds: Vec<String> = objs
-                .iter()
-                .filter(|v| v["kind"] == "CustomResourceDefinition")
-                .filter_map(|v| v["metadata"]["name"].as_str().map(str::to_string))
-                .collect();
-            if !crds.is_empty() && !o.dry_run {
-                wait_established(&client, &crds, o.crd_timeout).await?;
-                discovery = Discovery::new(client.clone())
-                    .run()
-                    .await
-                    .context("API discovery failed")?;
-            }
-        }
-    }
+    let mut progress = Progress::new(total, "applying");
+    let result = apply_waves(
+        &client,
+        &mut discovery,
+        waves,
+        o,
+        &mut progress,
+        &mut summary,
+    )
+    .await;
+    progress.finish();
+    result?;
     if o.prune {
         if let Some(install) = &o.install {
             for (kind, target, name) in installed(&client, &discovery, install).await? {
@@ -262,6 +319,45 @@ async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Sum
         }
     }
     Ok(summary)
+}
+
+async fn apply_waves(
+    client: &Client,
+    discovery: &mut Discovery,
+    waves: BTreeMap<usize, Vec<Value>>,
+    o: &ApplyOptions,
+    progress: &mut Progress,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    for (w, objs) in waves {
+        let results = apply_wave(client, discovery, objs.clone(), o).await?;
+        for (kind, name, outcome) in results {
+            progress.step(&format!(
+                "{}/{} {}{}",
+                kind,
+                name,
+                outcome.word(),
+                if o.dry_run { " (dry run)" } else { "" }
+            ));
+            summary.add(&kind, outcome);
+        }
+        if w == 0 {
+            let crds: Vec<String> = objs
+                .iter()
+                .filter(|v| v["kind"] == "CustomResourceDefinition")
+                .filter_map(|v| v["metadata"]["name"].as_str().map(str::to_string))
+                .collect();
+            if !crds.is_empty() && !o.dry_run {
+                progress.note(&format!(
+                    "waiting for {} CRD(s) to be established",
+                    crds.len()
+                ));
+                wait_established(client, &crds, o.crd_timeout).await?;
+                *discovery = discover(client).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// APIs that other software provides, and what to install for them.
@@ -364,10 +460,7 @@ pub fn diff(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<ObjectDi
 
 async fn diff_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Vec<ObjectDiff>> {
     let client = client(o).await?;
-    let discovery = Discovery::new(client.clone())
-        .run()
-        .await
-        .context("API discovery failed")?;
+    let discovery = discover(&client).await?;
     let mut out = Vec::new();
     for obj in labelled(items, o)? {
         let (kind, namespace, name) = object_key(&obj);
@@ -541,6 +634,75 @@ async fn delete_one(api: &Api<DynamicObject>, name: &str, dry_run: bool) -> anyh
     }
 }
 
+/// Who else uses the shared CRDs, by place (`namespace N` or `cluster
+/// scope`) and kind: the Deployments of other installs (by their inventory
+/// label) and every custom resource of the shared CRDs in every namespace
+/// but `install`'s (those go with it) and at cluster scope.
+async fn crd_users(
+    client: &Client,
+    discovery: &Discovery,
+    install: &str,
+    crds: &[String],
+) -> anyhow::Result<BTreeMap<String, BTreeMap<String, usize>>> {
+    let mut users: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let ar = kube::api::ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("apps", "v1", "Deployment"),
+        "deployments",
+    );
+    let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+    let lp = kube::api::ListParams::default()
+        .labels(&format!("{},{}!={}", INSTALL_LABEL, INSTALL_LABEL, install));
+    let others = with_retries(|| api.list(&lp))
+        .await
+        .map_err(|e| anyhow!("listing installs: {}", describe(&e)))?;
+    for d in &others {
+        if let Some(owner) = d
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(INSTALL_LABEL))
+        {
+            *users
+                .entry(format!("namespace {}", owner))
+                .or_default()
+                .entry("Deployment".into())
+                .or_default() += 1;
+        }
+    }
+    for crd in crds {
+        // A CRD's name is `<plural>.<group>`.
+        let Some((plural, group)) = crd.split_once('.') else {
+            continue;
+        };
+        // Not served: the CRD is not installed, nothing uses it.
+        let Some((ar, caps)) = discovery.get(group).and_then(|g| {
+            g.recommended_resources()
+                .into_iter()
+                .find(|(ar, _)| ar.plural == plural)
+        }) else {
+            continue;
+        };
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        let lp = kube::api::ListParams::default();
+        let items = with_retries(|| api.list(&lp))
+            .await
+            .map_err(|e| anyhow!("listing {}: {}", ar.kind, describe(&e)))?;
+        for item in &items {
+            let place = match item.metadata.namespace.as_deref() {
+                Some(ns) if ns == install => continue,
+                Some(ns) if caps.scope == Scope::Namespaced => format!("namespace {}", ns),
+                _ => "cluster scope".to_string(),
+            };
+            *users
+                .entry(place)
+                .or_default()
+                .entry(ar.kind.clone())
+                .or_default() += 1;
+        }
+    }
+    Ok(users)
+}
+
 pub struct DeleteOptions {
     pub cluster: ApplyOptions,
     pub with_crds: bool,
@@ -562,38 +724,22 @@ async fn delete_async(o: &DeleteOptions) -> anyhow::Result<Summary> {
         .clone()
         .ok_or_else(|| anyhow!("delete needs the install's namespace"))?;
     let client = client(&o.cluster).await?;
-    let discovery = Discovery::new(client.clone())
-        .run()
-        .await
-        .context("API discovery failed")?;
+    let discovery = discover(&client).await?;
     let dry = o.cluster.dry_run;
     if o.with_crds {
-        // Another install is any Deployment labelled with another namespace.
-        let ar = kube::api::ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk("apps", "v1", "Deployment"),
-            "deployments",
-        );
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-        let lp = kube::api::ListParams::default()
-            .labels(&format!("{},{}!={}", INSTALL_LABEL, INSTALL_LABEL, install));
-        let others = with_retries(|| api.list(&lp))
-            .await
-            .map_err(|e| anyhow!("listing installs: {}", describe(&e)))?;
-        let mut names: Vec<String> = others
-            .iter()
-            .filter_map(|d| {
-                d.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get(INSTALL_LABEL).cloned())
-            })
-            .collect();
-        names.sort();
-        names.dedup();
-        if !names.is_empty() {
+        let users = crd_users(&client, &discovery, &install, &o.crds).await?;
+        if !users.is_empty() {
+            let list: Vec<String> = users
+                .iter()
+                .map(|(place, kinds)| {
+                    let counts: Vec<String> =
+                        kinds.iter().map(|(k, n)| format!("{} {}", n, k)).collect();
+                    format!("{} ({})", place, counts.join(", "))
+                })
+                .collect();
             bail!(
                 "other installs still use the shared CRDs: {}; delete them first, or leave out --with-crds",
-                names.iter().map(|n| format!("namespace {}", n)).collect::<Vec<_>>().join(", ")
+                list.join(", ")
             );
         }
     }
@@ -603,13 +749,17 @@ async fn delete_async(o: &DeleteOptions) -> anyhow::Result<Summary> {
         ..Default::default()
     };
     let suffix = if dry { " (dry run)" } else { "" };
-    for (kind, target, name) in installed(&client, &discovery, &install).await? {
-        delete_one(&target.api, &name, dry)
-            .await
-            .map_err(|e| e.context(format!("{} {}", kind, name)))?;
-        eprintln!("{}/{} deleted{}", kind, name, suffix);
+    let objects = installed(&client, &discovery, &install).await?;
+    let mut progress = Progress::new(objects.len(), "deleting");
+    for (kind, target, name) in objects {
+        if let Err(e) = delete_one(&target.api, &name, dry).await {
+            progress.finish();
+            return Err(e.context(format!("{} {}", kind, name)));
+        }
+        progress.step(&format!("{}/{} deleted{}", kind, name, suffix));
         summary.add(&kind, Outcome::Pruned);
     }
+    progress.finish();
     let ns_ar = kube::api::ApiResource::from_gvk_with_plural(
         &GroupVersionKind::gvk("", "v1", "Namespace"),
         "namespaces",
@@ -663,6 +813,7 @@ fn patch_params(o: &ApplyOptions, dry_run: bool) -> PatchParams {
     let mut pp = PatchParams::apply(FIELD_MANAGER);
     pp.force = o.force_conflicts;
     pp.dry_run = dry_run;
+    pp.field_validation = Some(ValidationDirective::Strict);
     pp
 }
 
@@ -793,12 +944,27 @@ where
     loop {
         match f().await {
             Err(e) if attempt < ATTEMPTS && retryable(&e) => {
-                tokio::time::sleep(delay).await;
+                tokio::time::sleep(delay.max(retry_after(&e))).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
                 attempt += 1;
             }
             other => return other,
         }
+    }
+}
+
+/// How long a 429 asks the client to wait (`details.retryAfterSeconds`,
+/// which kube-apiserver sends along with the `Retry-After` header), at most
+/// [`MAX_RETRY_AFTER`].
+fn retry_after(e: &kube::Error) -> Duration {
+    match e {
+        kube::Error::Api(s) if s.code == 429 => s
+            .details
+            .as_ref()
+            .map(|d| Duration::from_secs(u64::from(d.retry_after_seconds)))
+            .unwrap_or_default()
+            .min(MAX_RETRY_AFTER),
+        _ => Duration::ZERO,
     }
 }
 
@@ -824,16 +990,51 @@ async fn apply_one(
     let Some(before) = before else {
         return Ok(Outcome::Created);
     };
-    let same = if pp.dry_run {
-        comparable(&serde_json::to_value(&before)?) == comparable(&serde_json::to_value(&after)?)
-    } else {
-        before.metadata.resource_version == after.metadata.resource_version
-    };
+    // Controllers write to objects too (status, a Deployment's revision
+    // annotation), so a moved resourceVersion alone does not mean the apply
+    // changed something: it did when a field it sends, or the set of fields
+    // it owns, differs between before and after.
+    let same = (!pp.dry_run && before.metadata.resource_version == after.metadata.resource_version)
+        || untouched(
+            obj,
+            &serde_json::to_value(&before)?,
+            &serde_json::to_value(&after)?,
+        );
     Ok(if same {
         Outcome::Unchanged
     } else {
         Outcome::Configured
     })
+}
+
+/// Whether an apply of `sent` left `before` as it was: every field `sent`
+/// names has the same value in `after` (lists compared whole), and the
+/// fields kfp-aws owns are the same set.
+fn untouched(sent: &Value, before: &Value, after: &Value) -> bool {
+    fn same_where(sent: &Value, before: &Value, after: &Value) -> bool {
+        match sent {
+            Value::Object(m) => m.iter().all(|(k, v)| match (before.get(k), after.get(k)) {
+                (Some(b), Some(a)) => same_where(v, b, a),
+                (None, None) => true,
+                _ => false,
+            }),
+            _ => before == after,
+        }
+    }
+    fn owned(v: &Value) -> Option<&Value> {
+        v["metadata"]["managedFields"]
+            .as_array()?
+            .iter()
+            .find(|m| m["manager"] == FIELD_MANAGER && m["operation"] == "Apply")
+            .map(|m| &m["fieldsV1"])
+    }
+    let mut sent = sent.clone();
+    if let Some(meta) = sent.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    // A Secret's `stringData` is stored in `data`.
+    let data_kept = sent.get("stringData").is_none() || before.get("data") == after.get("data");
+    same_where(&sent, before, after) && data_kept && owned(before) == owned(after)
 }
 
 /// Poll the CRDs until each reports `Established`.
@@ -849,7 +1050,6 @@ async fn wait_established(
     let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
     let start = Instant::now();
     let mut pending: Vec<String> = names.to_vec();
-    eprintln!("waiting for {} CRD(s) to be established", pending.len());
     while !pending.is_empty() {
         let mut still = Vec::new();
         for name in &pending {
@@ -896,6 +1096,54 @@ mod tests {
         assert!(wave("Secret") < wave("Service"));
         assert!(wave("Service") < wave("Deployment"));
         assert_eq!(wave("Viewer"), wave("Deployment"));
+    }
+
+    fn status(code: u16, retry_after_seconds: u32) -> kube::Error {
+        let mut s: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "code": code,
+            "message": "m",
+            "reason": "TooManyRequests",
+            "details": {"retryAfterSeconds": retry_after_seconds},
+        }))
+        .unwrap();
+        s.code = code;
+        kube::Error::Api(Box::new(s))
+    }
+
+    #[test]
+    fn a_429_waits_its_retry_after_at_most_a_minute() {
+        assert_eq!(retry_after(&status(429, 3)), Duration::from_secs(3));
+        assert_eq!(retry_after(&status(429, 3600)), MAX_RETRY_AFTER);
+        assert_eq!(retry_after(&status(503, 3)), Duration::ZERO);
+    }
+
+    #[test]
+    fn a_write_by_a_controller_is_not_a_change_by_the_apply() {
+        let sent = serde_json::json!({"metadata": {"name": "m", "labels": {"a": "1"}}, "spec": {"replicas": 1, "ports": [{"port": 80}]}});
+        let owned = serde_json::json!([{"manager": "kfp-aws", "operation": "Apply", "fieldsV1": {"f:spec": {}}}]);
+        let before = serde_json::json!({"metadata": {"name": "m", "labels": {"a": "1"}, "resourceVersion": "1", "managedFields": owned},
+            "spec": {"replicas": 1, "ports": [{"port": 80, "protocol": "TCP"}]}, "status": {}});
+        let mut after = before.clone();
+        after["metadata"]["resourceVersion"] = "2".into();
+        after["status"] = serde_json::json!({"phase": "Pending"});
+        after["metadata"]["annotations"] = serde_json::json!({"revision": "1"});
+        assert!(untouched(&sent, &before, &after));
+        let mut changed = after.clone();
+        changed["spec"]["replicas"] = 2.into();
+        assert!(!untouched(&sent, &before, &changed));
+        let mut list = after.clone();
+        list["spec"]["ports"][0]["protocol"] = "UDP".into();
+        assert!(!untouched(&sent, &before, &list));
+        // A field the render no longer sends is given up: the owned set shrinks.
+        let mut given_up = after.clone();
+        given_up["metadata"]["managedFields"][0]["fieldsV1"] = serde_json::json!({});
+        assert!(!untouched(&sent, &before, &given_up));
+        // A Secret's stringData lands in data.
+        let secret = serde_json::json!({"metadata": {"name": "s"}, "stringData": {"k": "v2"}});
+        let old = serde_json::json!({"metadata": {"name": "s"}, "data": {"k": "djE="}});
+        let new = serde_json::json!({"metadata": {"name": "s"}, "data": {"k": "djI="}});
+        assert!(!untouched(&secret, &old, &new));
+        assert!(untouched(&secret, &old, &old));
     }
 
     #[test]

@@ -714,6 +714,174 @@ fn kubeconfig_from_the_environment_and_contexts() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A request that is neither discovery nor a CRD's status poll.
+fn is_object_request(r: &support::fakeapi::Req) -> bool {
+    let segs: Vec<&str> = r.path.trim_start_matches('/').split('/').collect();
+    !matches!(
+        segs.as_slice(),
+        [] | ["version"] | ["api"] | ["api", _] | ["apis"] | ["apis", _] | ["apis", _, _]
+    )
+}
+
+#[test]
+fn a_429_is_retried_no_earlier_than_its_retry_after() {
+    let (api, dir, kc) = cluster();
+    api.fail_next_retry_after(429, 3, 1);
+    let out = apply(&kc, "iam", &["--no-crds"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reqs: Vec<_> = api
+        .requests()
+        .into_iter()
+        .filter(is_object_request)
+        .collect();
+    // The first object request got the 429s; each retry is the same request,
+    // nothing else was sent in between, and none came sooner than 1 s.
+    for pair in reqs[..4].windows(2) {
+        assert_eq!(
+            (&pair[0].method, &pair[0].path),
+            (&pair[1].method, &pair[1].path)
+        );
+        let waited = pair[1].at.duration_since(pair[0].at);
+        assert!(
+            waited >= Duration::from_secs(1),
+            "retried after {:?}",
+            waited
+        );
+    }
+    assert!(out.stdout.contains(" 0 configured"), "{}", out.stdout);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn aggregated_discovery_is_used_when_offered_and_legacy_otherwise() {
+    let discovery_paths = |api: &FakeApi| -> Vec<String> {
+        api.requests()
+            .into_iter()
+            .filter(|r| !is_object_request(r) && r.path != "/version")
+            .map(|r| r.path)
+            .collect()
+    };
+    // Offered: `/api` and `/apis`, once before and once after the CRDs.
+    let (api, dir, kc) = cluster();
+    api.set_aggregated_discovery(true);
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let paths = discovery_paths(&api);
+    assert!(
+        paths.iter().all(|p| p == "/api" || p == "/apis"),
+        "{:?}",
+        paths
+    );
+    assert_eq!(paths.len(), 4, "{:?}", paths);
+    assert!(api
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/apis")
+        .all(|r| r.accept.contains("g=apidiscovery.k8s.io;v=v2")));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Not offered: the per-group endpoints, and the same result.
+    let (api, dir, kc) = cluster();
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let paths = discovery_paths(&api);
+    assert!(paths.iter().any(|p| p == "/apis/apps/v1"), "{:?}", paths);
+    assert!(paths.iter().any(|p| p == "/api/v1"), "{:?}", paths);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_apply_asks_for_strict_field_validation() {
+    let (api, dir, kc) = cluster();
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let patches: Vec<_> = api
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert!(!patches.is_empty());
+    for p in &patches {
+        assert!(
+            p.query.split('&').any(|kv| kv == "fieldValidation=Strict"),
+            "{} {}?{}",
+            p.method,
+            p.path,
+            p.query
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs kfp-aws with stderr on a terminal (util-linux `script` gives it a
+/// pseudo-terminal); returns what the terminal showed.
+fn on_terminal(args: &[&str]) -> Option<String> {
+    if Command::new("script").arg("--version").output().is_err() {
+        return None;
+    }
+    let mut line = String::from(env!("CARGO_BIN_EXE_kfp-aws"));
+    for a in args {
+        line.push_str(&format!(" '{}'", a));
+    }
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env_remove("KUBECONFIG")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn progress_is_a_bar_on_a_terminal_and_lines_otherwise() {
+    let (api, dir, kc) = cluster();
+    let params = repo().join("params/params.env");
+    let secrets = repo().join("params/secrets.env.example");
+    let base = [
+        "--overlay",
+        "iam",
+        "--params",
+        params.to_str().unwrap(),
+        "--secrets",
+        secrets.to_str().unwrap(),
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ];
+    let Some(shown) = on_terminal(&[&["apply"][..], &base].concat()) else {
+        println!("util-linux script is not installed: skipped");
+        return;
+    };
+    let n = rendered("iam", &[]).len();
+    assert!(shown.contains("applying ["), "{}", shown);
+    assert!(shown.contains(&format!("/{n} ")), "{}", shown);
+    assert!(!shown.contains("[1/"), "{}", shown);
+    assert!(shown.contains(&format!("{} created", n)), "{}", shown);
+    let shown = on_terminal(&[&["delete"][..], &base].concat()).expect("script");
+    assert!(shown.contains("deleting ["), "{}", shown);
+    assert!(!shown.contains("[1/"), "{}", shown);
+    assert!(api
+        .get("apps/v1", "Deployment", Some("kubeflow"), "ml-pipeline")
+        .is_none());
+
+    // Not a terminal: one line per object.
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("[1/{}] ", n)),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("applying ["), "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn cache_tls_choices_meet_the_cluster() {
     let (api, dir, kc) = cluster();

@@ -11,7 +11,11 @@
 //!   objects, with a simplified model of field ownership (leaf paths per
 //!   field manager), conflicts, `force` and `dryRun=All`;
 //! - CRDs that become Established a configurable delay after their creation;
-//! - fault injection (`fail_next`) and a log of every request received.
+//! - aggregated discovery (`apidiscovery.k8s.io/v2` at `/api` and `/apis`)
+//!   when switched on with `set_aggregated_discovery`, for clients that ask
+//!   for it in `Accept`;
+//! - fault injection (`fail_next`, `fail_next_retry_after`) and a log of
+//!   every request received.
 //!
 //! Watches are not supported (they are answered with 405).
 
@@ -88,6 +92,10 @@ pub struct Req {
     pub content_type: String,
     /// The request body (lossily decoded as UTF-8).
     pub body: String,
+    /// The `Accept` header, empty when there is none.
+    pub accept: String,
+    /// When it was received.
+    pub at: Instant,
 }
 
 /// The fake API server. It listens until dropped.
@@ -119,6 +127,10 @@ struct State {
     require_namespaces: bool,
     /// (status, remaining count) of the injected failures.
     fail: Option<(u16, usize)>,
+    /// The `Retry-After` (and `retryAfterSeconds`) of an injected 429.
+    retry_after_secs: u32,
+    /// Whether `/api` and `/apis` answer with aggregated discovery when asked.
+    aggregated: bool,
     /// What `/version` reports as `gitVersion`.
     git_version: String,
 }
@@ -171,7 +183,9 @@ impl HttpRequest {
 struct Response {
     code: u16,
     body: Value,
-    retry_after: bool,
+    /// The `Retry-After` header, in seconds.
+    retry_after: Option<u32>,
+    content_type: &'static str,
 }
 
 impl Response {
@@ -179,7 +193,8 @@ impl Response {
         Response {
             code,
             body,
-            retry_after: false,
+            retry_after: None,
+            content_type: "application/json",
         }
     }
 }
@@ -200,6 +215,8 @@ impl FakeApi {
                 crd_delay: Some(Duration::from_millis(200)),
                 require_namespaces: true,
                 fail: None,
+                retry_after_secs: 0,
+                aggregated: false,
                 git_version: "v1.31.0".to_string(),
             }),
         });
@@ -327,11 +344,26 @@ impl FakeApi {
     /// The next `count` requests that are not discovery requests are answered
     /// with `status` and a Status body (429 also gets `Retry-After: 0`).
     pub fn fail_next(&self, status: u16, count: usize) {
-        self.shared.lock().fail = if count == 0 {
+        self.fail_next_retry_after(status, count, 0);
+    }
+
+    /// As [`FakeApi::fail_next`], a 429 saying `Retry-After: secs` (header and
+    /// `details.retryAfterSeconds`, as kube-apiserver sends both).
+    pub fn fail_next_retry_after(&self, status: u16, count: usize, secs: u32) {
+        let mut st = self.shared.lock();
+        st.retry_after_secs = secs;
+        st.fail = if count == 0 {
             None
         } else {
             Some((status, count))
         };
+    }
+
+    /// Serve aggregated discovery (`application/json;g=apidiscovery.k8s.io;v=v2`)
+    /// at `/api` and `/apis` to clients that ask for it (default: off, as on
+    /// servers before 1.26; the legacy endpoints are always served).
+    pub fn set_aggregated_discovery(&self, on: bool) {
+        self.shared.lock().aggregated = on;
     }
 }
 
@@ -550,13 +582,14 @@ fn reason_phrase(code: u16) -> &'static str {
 fn write_response(w: &mut TcpStream, resp: &Response, close: bool) -> io::Result<()> {
     let body = serde_json::to_vec(&resp.body).unwrap_or_default();
     let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
         resp.code,
         reason_phrase(resp.code),
+        resp.content_type,
         body.len()
     );
-    if resp.retry_after {
-        out.push_str("Retry-After: 0\r\n");
+    if let Some(secs) = resp.retry_after {
+        out.push_str(&format!("Retry-After: {secs}\r\n"));
     }
     if close {
         out.push_str("Connection: close\r\n");
@@ -673,6 +706,8 @@ fn respond(shared: &Shared, req: &HttpRequest) -> Response {
         query: req.query.clone(),
         content_type: req.header("content-type").unwrap_or("").to_string(),
         body: String::from_utf8_lossy(&req.body).into_owned(),
+        accept: req.header("accept").unwrap_or("").to_string(),
+        at: Instant::now(),
     });
     let segs: Vec<String> = req
         .path
@@ -685,8 +720,9 @@ fn respond(shared: &Shared, req: &HttpRequest) -> Response {
         if let Some((code, n)) = st.fail {
             st.fail = if n > 1 { Some((code, n - 1)) } else { None };
             let mut details = json!({});
+            let secs = st.retry_after_secs;
             if code == 429 {
-                details = json!({"retryAfterSeconds": 0});
+                details = json!({"retryAfterSeconds": secs});
             }
             let message = match code {
                 429 => "too many requests, please try again later".to_string(),
@@ -696,7 +732,8 @@ fn respond(shared: &Shared, req: &HttpRequest) -> Response {
             return Response {
                 code,
                 body: status_body(code, status_reason(code), &message, Some(details)),
-                retry_after: code == 429,
+                retry_after: (code == 429).then_some(secs),
+                content_type: "application/json",
             };
         }
     }
@@ -722,7 +759,13 @@ fn route(st: &mut State, req: &HttpRequest, segs: &[&str]) -> Response {
     if is_discovery(segs) && req.method != "GET" {
         return method_not_allowed(&req.method);
     }
+    let aggregated = st.aggregated
+        && req
+            .header("accept")
+            .is_some_and(|a| a.contains("g=apidiscovery.k8s.io;v=v2"));
     match segs {
+        ["api"] if aggregated => st.aggregated_discovery(true),
+        ["apis"] if aggregated => st.aggregated_discovery(false),
         ["version"] => Response::ok(
             200,
             json!({
@@ -914,6 +957,54 @@ impl State {
         self.resources()
             .into_iter()
             .find(|r| r.group == group && r.version == version && r.plural == plural)
+    }
+
+    /// `APIGroupDiscoveryList` of the core group (`core`) or of every named group.
+    fn aggregated_discovery(&self, core: bool) -> Response {
+        let resources = self.resources();
+        let mut groups: Vec<(String, Vec<String>, String)> = if core {
+            vec![(String::new(), vec!["v1".to_string()], "v1".to_string())]
+        } else {
+            self.group_versions()
+        };
+        let items: Vec<Value> = groups
+            .iter_mut()
+            .map(|(g, versions, preferred)| {
+                // The preferred version first, as the server lists them.
+                versions.sort_by_key(|v| v != preferred);
+                let versions: Vec<Value> = versions
+                    .iter()
+                    .map(|v| {
+                        let rs: Vec<Value> = resources
+                            .iter()
+                            .filter(|r| &r.group == g && &r.version == v)
+                            .map(|r| {
+                                json!({
+                                    "resource": r.plural,
+                                    "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+                                    "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+                                    "singularResource": r.singular,
+                                    "verbs": VERBS,
+                                })
+                            })
+                            .collect();
+                        json!({"version": v, "resources": rs, "freshness": "Current"})
+                    })
+                    .collect();
+                json!({"metadata": {"name": g}, "versions": versions})
+            })
+            .collect();
+        Response {
+            code: 200,
+            body: json!({
+                "kind": "APIGroupDiscoveryList",
+                "apiVersion": "apidiscovery.k8s.io/v2",
+                "metadata": {},
+                "items": items,
+            }),
+            retry_after: None,
+            content_type: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        }
     }
 
     fn resource_list(&self, group: &str, version: &str) -> Response {

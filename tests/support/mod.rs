@@ -2,4 +2,5 @@
 
 pub mod fakeapi;
 pub mod kfpapi;
+pub mod kubepeer;
 pub mod peers;
