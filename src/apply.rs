@@ -27,6 +27,7 @@ use kube::discovery::{Discovery, Scope};
 use kube::Client;
 use serde_json::Value;
 
+use crate::kubeclient::with_retries;
 use crate::kustomize::Resource;
 
 /// The field manager of every apply.
@@ -35,9 +36,6 @@ pub const FIELD_MANAGER: &str = "kfp-aws";
 pub const INSTALL_LABEL: &str = "kfp-aws.kubeflow.org/install";
 /// Objects applied at the same time within a wave.
 pub const CONCURRENCY: usize = 8;
-const ATTEMPTS: u32 = 5;
-/// The longest wait a 429's `Retry-After` can impose on one retry.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 pub struct ApplyOptions {
     pub kubeconfig: Option<PathBuf>,
@@ -191,8 +189,7 @@ async fn discover(client: &Client) -> anyhow::Result<Discovery> {
             return Ok(d);
         }
     }
-    Discovery::new(client.clone())
-        .run()
+    with_retries(|| Discovery::new(client.clone()).run())
         .await
         .context("API discovery failed")
 }
@@ -910,14 +907,6 @@ fn missing_namespace(e: &kube::Error) -> bool {
     }
 }
 
-fn retryable(e: &kube::Error) -> bool {
-    match e {
-        kube::Error::Api(s) => s.code == 429 || s.code >= 500,
-        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
-        _ => false,
-    }
-}
-
 fn describe(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) if s.code == 409 => format!(
@@ -931,40 +920,6 @@ fn describe(e: &kube::Error) -> String {
             crate::truncate(&s.message, 300)
         ),
         other => crate::kubeclient::describe(other),
-    }
-}
-
-async fn with_retries<T, F, Fut>(mut f: F) -> Result<T, kube::Error>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, kube::Error>>,
-{
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 1;
-    loop {
-        match f().await {
-            Err(e) if attempt < ATTEMPTS && retryable(&e) => {
-                tokio::time::sleep(delay.max(retry_after(&e))).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// How long a 429 asks the client to wait (`details.retryAfterSeconds`,
-/// which kube-apiserver sends along with the `Retry-After` header), at most
-/// [`MAX_RETRY_AFTER`].
-fn retry_after(e: &kube::Error) -> Duration {
-    match e {
-        kube::Error::Api(s) if s.code == 429 => s
-            .details
-            .as_ref()
-            .map(|d| Duration::from_secs(u64::from(d.retry_after_seconds)))
-            .unwrap_or_default()
-            .min(MAX_RETRY_AFTER),
-        _ => Duration::ZERO,
     }
 }
 
@@ -1096,25 +1051,6 @@ mod tests {
         assert!(wave("Secret") < wave("Service"));
         assert!(wave("Service") < wave("Deployment"));
         assert_eq!(wave("Viewer"), wave("Deployment"));
-    }
-
-    fn status(code: u16, retry_after_seconds: u32) -> kube::Error {
-        let mut s: kube::core::Status = serde_json::from_value(serde_json::json!({
-            "code": code,
-            "message": "m",
-            "reason": "TooManyRequests",
-            "details": {"retryAfterSeconds": retry_after_seconds},
-        }))
-        .unwrap();
-        s.code = code;
-        kube::Error::Api(Box::new(s))
-    }
-
-    #[test]
-    fn a_429_waits_its_retry_after_at_most_a_minute() {
-        assert_eq!(retry_after(&status(429, 3)), Duration::from_secs(3));
-        assert_eq!(retry_after(&status(429, 3600)), MAX_RETRY_AFTER);
-        assert_eq!(retry_after(&status(503, 3)), Duration::ZERO);
     }
 
     #[test]

@@ -48,7 +48,10 @@ pub async fn connect(t: &Target) -> anyhow::Result<Client> {
     let (config, files) = load(t).await?;
     let server = redact_url(&config.cluster_url.to_string());
     let limit = t.request_timeout;
-    let config = with_timeouts(config, limit);
+    let mut config = with_timeouts(config, limit);
+    // Retries are [`with_retries`]' alone; kube's layer would retry each
+    // request again underneath (up to 15 times, for minutes).
+    config.default_retry = false;
     let _ = SERVER.set((server.clone(), limit));
     // Credentials and certificates are decoded here.
     let builder = kube::client::ClientBuilder::try_from(config).map_err(|e| {
@@ -64,11 +67,76 @@ pub async fn connect(t: &Target) -> anyhow::Result<Client> {
         })
         .build();
     // The first request: reachability, TLS and a silent server show here.
-    client
-        .apiserver_version()
+    retry_while(answered_busy, || client.apiserver_version())
         .await
         .map_err(|e| anyhow!("{}", describe_at(&e, &server)))?;
     Ok(client)
+}
+
+/// Tries of one request, the first included.
+pub const ATTEMPTS: u32 = 5;
+/// The longest wait a 429's `Retry-After` can impose on one retry.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// The one retry policy for requests to the API server (kube's own retry
+/// layer is off, so tries do not multiply): throttling (429, after its
+/// `Retry-After`), server errors (5xx) and broken connections are tried
+/// again, up to [`ATTEMPTS`] in all, with back-off from 200 ms to 5 s.
+pub async fn with_retries<T, F, Fut>(f: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    retry_while(retryable, f).await
+}
+
+async fn retry_while<T, F, Fut>(again: fn(&kube::Error) -> bool, mut f: F) -> Result<T, kube::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, kube::Error>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match f().await {
+            Err(e) if attempt < ATTEMPTS && again(&e) => {
+                tokio::time::sleep(delay.max(retry_after(&e))).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Worth another try: throttling, a server error, a broken connection.
+pub fn retryable(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(s) => s.code == 429 || s.code >= 500,
+        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
+        _ => false,
+    }
+}
+
+/// Throttling or a server error, but not a silent or unreachable server,
+/// which the first request reports at once.
+fn answered_busy(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 429 || s.code >= 500)
+}
+
+/// How long a 429 asks the client to wait (`details.retryAfterSeconds`,
+/// which kube-apiserver sends along with the `Retry-After` header), at most
+/// [`MAX_RETRY_AFTER`].
+fn retry_after(e: &kube::Error) -> Duration {
+    match e {
+        kube::Error::Api(s) if s.code == 429 => s
+            .details
+            .as_ref()
+            .map(|d| Duration::from_secs(u64::from(d.retry_after_seconds)))
+            .unwrap_or_default()
+            .min(MAX_RETRY_AFTER),
+        _ => Duration::ZERO,
+    }
 }
 
 /// The client configuration for the target, read as [`connect`] reads it
@@ -667,6 +735,25 @@ fn absolute_paths(config: &mut Kubeconfig, dir: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn status(code: u16, retry_after_seconds: u32) -> kube::Error {
+        let mut s: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "code": code,
+            "message": "m",
+            "reason": "TooManyRequests",
+            "details": {"retryAfterSeconds": retry_after_seconds},
+        }))
+        .unwrap();
+        s.code = code;
+        kube::Error::Api(Box::new(s))
+    }
+
+    #[test]
+    fn a_429_waits_its_retry_after_at_most_a_minute() {
+        assert_eq!(retry_after(&status(429, 3)), Duration::from_secs(3));
+        assert_eq!(retry_after(&status(429, 3600)), MAX_RETRY_AFTER);
+        assert_eq!(retry_after(&status(503, 3)), Duration::ZERO);
+    }
 
     #[test]
     fn request_timeouts_read_like_kubectl() {

@@ -358,6 +358,30 @@ fn throttling_and_server_errors_are_retried() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A server that keeps failing gets a bounded number of tries from one
+/// retry policy (kfp-aws's own, honouring Retry-After), not a retry layer
+/// under it that multiplies them: at most five requests per object.
+#[test]
+fn a_failing_server_gets_a_bounded_number_of_tries() {
+    let (api, dir, kc) = cluster();
+    api.fail_next(503, 10_000);
+    let out = apply(&kc, "iam", &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("503"), "{}", out.stderr);
+    let mut per_path: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in api.requests() {
+        if r.path.contains("customresourcedefinitions/") || r.path.contains("namespaces/") {
+            *per_path
+                .entry(format!("{} {}", r.method, r.path))
+                .or_default() += 1;
+        }
+    }
+    assert!(!per_path.is_empty(), "no object was tried");
+    let most = per_path.values().max().copied().unwrap_or(0);
+    assert!(most <= 5, "{} tries of one request: {:?}", most, per_path);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_crd_that_never_becomes_established_times_out() {
     let api = FakeApi::start();
