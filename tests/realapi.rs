@@ -239,6 +239,81 @@ fn iam_kube2iam_with_external_mysql_is_live_field_by_field_and_idempotent() {
 }
 
 /// A copy of the manifest tree with a typo in a field name.
+/// `cacheTls=cert-manager`: refused, before anything is sent, while the
+/// cluster lacks cert-manager's CRDs; with them (stand-ins here: cert-manager
+/// itself is not run), the Issuer, the Certificate and the
+/// MutatingWebhookConfiguration are accepted with strict validation and live
+/// field by field, and a second apply changes nothing.
+#[test]
+fn cache_tls_cert_manager_is_refused_without_its_crds_and_live_with_them() {
+    let Some((kc, live)) = peer() else { return };
+    let extra = ["--set", "cacheTls=cert-manager"];
+    let ns = kubepeer::namespace("cm-refused");
+    let refused = run("apply", &kc, "iam", &ns, &extra);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("cert-manager.io/v1")
+            && refused.stderr.contains("install cert-manager first")
+            && refused.stderr.contains("nothing was applied"),
+        "{}",
+        refused.stderr
+    );
+    assert!(live.get("v1", "Namespace", None, &ns).is_none());
+    for (kind, plural) in [("Issuer", "issuers"), ("Certificate", "certificates")] {
+        let name = format!("{}.cert-manager.io", plural);
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": name},
+            "spec": {
+                "group": "cert-manager.io",
+                "scope": "Namespaced",
+                "names": {
+                    "kind": kind,
+                    "listKind": format!("{}List", kind),
+                    "plural": plural,
+                    "singular": kind.to_lowercase(),
+                },
+                "versions": [{
+                    "name": "v1",
+                    "served": true,
+                    "storage": true,
+                    "schema": {"openAPIV3Schema": {
+                        "type": "object",
+                        "x-kubernetes-preserve-unknown-fields": true,
+                    }},
+                }],
+            },
+        });
+        live.apply_as("cert-manager-stand-in", &crd, true)
+            .unwrap_or_else(|e| panic!("CRD {}: {}", name, e));
+        let start = std::time::Instant::now();
+        loop {
+            let established = live
+                .get(
+                    "apiextensions.k8s.io/v1",
+                    "CustomResourceDefinition",
+                    None,
+                    &name,
+                )
+                .and_then(|c| c["status"]["conditions"].as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c["type"] == "Established" && c["status"] == "True");
+            if established {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{} not established",
+                name
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    install_round_trip("cm", "iam", &extra);
+}
+
 fn tree_with_unknown_field() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "kfp-aws-realapi-tree-{}-{}",
