@@ -535,17 +535,20 @@ fn pipeline_root_query(
             q.to_string()
         }
         None if overlay == Overlay::AccessKey => String::new(),
-        None => {
-            let mut q = format!("region={}", region);
-            let endpoint = val(v, "s3Endpoint");
-            if endpoint != default_endpoint(region) {
-                q.push_str(&format!("&endpoint=https://{}", endpoint));
-            }
-            q
-        }
+        None => derived_query(region, &val(v, "s3Endpoint")),
     };
     v.insert("pipelineRootQuery".into(), query);
     Ok(())
+}
+
+/// The pipeline root's query kfp-aws writes: the region, and an endpoint
+/// that is not the region's own.
+fn derived_query(region: &str, endpoint: &str) -> String {
+    let mut q = format!("region={}", region);
+    if endpoint != default_endpoint(region) {
+        q.push_str(&format!("&endpoint=https://{}", endpoint));
+    }
+    q
 }
 
 fn val(v: &BTreeMap<String, String>, k: &str) -> String {
@@ -736,10 +739,20 @@ impl Params {
     pub fn record(&self) -> String {
         let mut out = String::new();
         for (k, _, doc) in PARAMS {
-            let v = if *k == "overlay" {
-                self.overlay.name().to_string()
-            } else {
-                self.get(k).to_string()
+            let v = match *k {
+                "overlay" => self.overlay.name().to_string(),
+                // A query of the user's own goes back where it came from:
+                // pipelineRootQuery is always derived when read.
+                "pipelineRoot" => {
+                    let query = self.get("pipelineRootQuery");
+                    let derived = derived_query(self.get("awsRegion"), self.get("s3Endpoint"));
+                    if query.is_empty() || query == derived {
+                        self.get(k).to_string()
+                    } else {
+                        format!("{}?{}", self.get(k), query)
+                    }
+                }
+                _ => self.get(k).to_string(),
             };
             out.push_str(&format!("# {}\n{}={}\n", doc, k, v));
         }
@@ -791,6 +804,27 @@ mod tests {
         assert_eq!(p.get("pipelineRoot"), "s3://b-2/artifacts/v2");
         assert_eq!(p.get("pipelineRootQuery"), "region=eu-west-1");
         assert_eq!(p.get("namespace"), "kubeflow");
+    }
+
+    #[test]
+    fn a_recorded_pipeline_root_query_reads_back_the_same() {
+        for root in [
+            "s3://b-1/artifacts/v2",
+            "s3://b-1/runs?region=eu-west-1&endpoint=https://bucket.vpce-0abc.s3.eu-west-1.vpce.amazonaws.com",
+        ] {
+            let p = raw(&[
+                "overlay=iam",
+                "awsRegion=eu-west-1",
+                "s3Bucket=b-1",
+                "iamRoleArn=arn:aws:iam::123456789012:role/x",
+                &format!("pipelineRoot={}", root),
+            ])
+            .resolve()
+            .unwrap();
+            let again = raw(&[&p.record()]).resolve().unwrap();
+            assert_eq!(again.get("pipelineRoot"), p.get("pipelineRoot"));
+            assert_eq!(again.get("pipelineRootQuery"), p.get("pipelineRootQuery"));
+        }
     }
 
     #[test]
