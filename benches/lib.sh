@@ -26,6 +26,8 @@ median_s() {
 # times each after one warm-up run each, so that both see the same machine
 # load; prints "A-median-seconds A-peak-kB B-median-seconds B-peak-kB".
 # Each run is timed on its own (bash's $EPOCHREALTIME, no extra process).
+# A may name a shell function; its peak memory is then taken from the
+# command in the array A_PEAK (GNU time reports the largest process).
 measure_pair() {
   local ta=() tb=() s e
   "${A[@]}" >/dev/null 2>&1
@@ -40,7 +42,11 @@ measure_pair() {
     e=${EPOCHREALTIME/./}
     tb+=($((e - s)))
   done
-  echo "$(median_s "${ta[@]}") $(peak "${A[@]}") $(median_s "${tb[@]}") $(peak "${B[@]}")"
+  if [ -n "${A_PEAK+x}" ]; then
+    echo "$(median_s "${ta[@]}") $(peak "${A_PEAK[@]}") $(median_s "${tb[@]}") $(peak "${B[@]}")"
+  else
+    echo "$(median_s "${ta[@]}") $(peak "${A[@]}") $(median_s "${tb[@]}") $(peak "${B[@]}")"
+  fi
 }
 
 # report KUBECTL-LABEL K_TIME K_MEM KFP-LABEL F_TIME F_MEM: the table and the ratios.

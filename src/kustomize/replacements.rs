@@ -209,11 +209,87 @@ fn matches<'a>(
 
 /// Read the value at a dotted path (first match).
 pub fn lookup(obj: &Value, path: &str) -> Option<Value> {
-    let mut copy = obj.clone();
     let parts = split_dotted(path);
     let mut out = Vec::new();
-    matches(&mut copy, &parts, None, &mut out).ok()?;
-    out.into_iter().next().map(|v| v.clone())
+    find(obj, &parts, &mut out).ok()?;
+    out.into_iter().next().cloned()
+}
+
+/// [`matches`] without `create`, which then changes nothing: the same
+/// nodes, found without a copy of the object to search.
+fn find<'a>(node: &'a Value, path: &[String], out: &mut Vec<&'a Value>) -> Result<(), String> {
+    if path.is_empty() {
+        out.push(node);
+        return Ok(());
+    }
+    let seg = path[0].as_str();
+    let rest = &path[1..];
+    let bracket = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']'));
+    if let Some(key) = bracket.filter(|b| !b.contains('=')) {
+        return match node {
+            Value::Array(_) => Err(format!(
+                "list path element '{}' must contain fieldName=fieldValue for element to match",
+                seg
+            )),
+            Value::Object(_) | Value::Null => find(
+                node,
+                &std::iter::once(key.to_string())
+                    .chain(rest.iter().cloned())
+                    .collect::<Vec<_>>(),
+                out,
+            ),
+            _ => Ok(()),
+        };
+    }
+    if let Some(inner) = bracket {
+        let (k, v) = inner.split_once('=').unwrap_or(("", inner));
+        let Value::Array(items) = node else {
+            return Ok(());
+        };
+        for it in items {
+            let hit = if k.is_empty() {
+                scalar_text(it) == v && !it.is_object()
+            } else {
+                it.get(k).map(scalar_text).as_deref() == Some(v)
+            };
+            if hit {
+                find(it, rest, out)?;
+            }
+        }
+        return Ok(());
+    }
+    if seg == "*" {
+        match node {
+            Value::Array(items) => {
+                for it in items {
+                    find(it, rest, out)?;
+                }
+            }
+            Value::Object(m) => {
+                for it in m.values() {
+                    find(it, rest, out)?;
+                }
+            }
+            _ => {}
+        }
+        return Ok(());
+    }
+    match node {
+        Value::Array(items) => {
+            if let Ok(i) = seg.parse::<usize>() {
+                if let Some(it) = items.get(i) {
+                    return find(it, rest, out);
+                }
+                return Ok(());
+            }
+            Err(format!("expected a mapping at '{}' but found a list", seg))
+        }
+        Value::Object(m) => match m.get(seg) {
+            Some(child) => find(child, rest, out),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
 }
 
 fn optional_selector(s: &str) -> Result<Option<LabelSelector>, String> {

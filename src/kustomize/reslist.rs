@@ -56,8 +56,7 @@ impl ResList {
         }
         // Only the new objects need checking, each against the existing
         // objects of the same name.
-        let mut by_name: std::collections::HashMap<&str, Vec<&Resource>> =
-            std::collections::HashMap::new();
+        let mut by_name: foldhash::HashMap<&str, Vec<&Resource>> = Default::default();
         for x in &self.items {
             by_name.entry(x.name()).or_default().push(x);
         }
@@ -73,7 +72,10 @@ impl ResList {
 
     /// The first id shared by two objects, if any.
     pub fn duplicate_id(&self) -> Option<ResId> {
-        let mut seen = std::collections::HashSet::new();
+        // foldhash: ids are hashed in bulk here, and SipHash's resistance
+        // to chosen keys buys nothing for a user's own tree (foldhash is
+        // seeded per process too).
+        let mut seen: foldhash::HashSet<_> = Default::default();
         for r in &self.items {
             let id = r.cur_ref();
             if !seen.insert((

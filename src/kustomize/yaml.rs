@@ -36,16 +36,20 @@ const BEST_WIDTH: usize = 80;
 /// Serialize one object as go-yaml v2 would after kustomize's JSON round trip.
 pub fn to_yaml(v: &Value) -> String {
     let mut out = String::new();
+    to_yaml_into(&mut out, v);
+    out
+}
+
+fn to_yaml_into(out: &mut String, v: &Value) {
     match v {
-        Value::Object(m) if !m.is_empty() => emit_map(&mut out, m, 0),
-        Value::Array(a) if !a.is_empty() => emit_seq(&mut out, a, 0),
+        Value::Object(m) if !m.is_empty() => emit_map(out, m, 0),
+        Value::Array(a) if !a.is_empty() => emit_seq(out, a, 0),
         other => {
             let mut col = 0;
-            emit_scalar_inline(&mut out, other, 0, &mut col);
+            emit_scalar_inline(out, other, 0, &mut col);
             out.push('\n');
         }
     }
-    out
 }
 
 /// Serialize a list of objects separated by `---`.
@@ -55,7 +59,7 @@ pub fn to_yaml_stream<'a>(objs: impl IntoIterator<Item = &'a Value>) -> String {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&to_yaml(o));
+        to_yaml_into(&mut out, o);
     }
     out
 }
@@ -142,9 +146,13 @@ fn sorted_entries(m: &Map<String, Value>) -> Vec<(&String, &Value)> {
 }
 
 fn indent(out: &mut String, n: usize) {
-    for _ in 0..n {
-        out.push(' ');
+    const SPACES: &str = "                                                                ";
+    let mut n = n;
+    while n > SPACES.len() {
+        out.push_str(SPACES);
+        n -= SPACES.len();
     }
+    out.push_str(&SPACES[..n]);
 }
 
 fn is_empty_collection(v: &Value) -> bool {
@@ -534,12 +542,17 @@ fn newline_indent(out: &mut String, ind: usize, col: &mut usize) {
 }
 
 fn write_plain(out: &mut String, s: &str, ind: usize, col: &mut usize) {
-    let chars: Vec<char> = s.chars().collect();
+    // Only a space can start a new line.
+    if !s.contains(' ') {
+        out.push_str(s);
+        *col += s.chars().count();
+        return;
+    }
+    let mut chars = s.chars().peekable();
     let mut spaces = false;
-    for i in 0..chars.len() {
-        let c = chars[i];
+    while let Some(c) = chars.next() {
         if c == ' ' {
-            if !spaces && *col > BEST_WIDTH && chars.get(i + 1) != Some(&' ') {
+            if !spaces && *col > BEST_WIDTH && chars.peek() != Some(&' ') {
                 newline_indent(out, ind, col);
             } else {
                 out.push(c);

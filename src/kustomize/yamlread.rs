@@ -140,7 +140,8 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String
             ));
         }
     }
-    if !yaml11 {
+    // Directives start with '%': one search of the text, not one per line.
+    if !yaml11 && text.contains('%') {
         if let Some(line) = text
             .lines()
             .find(|l| l.starts_with("%YAML") || l.starts_with("%TAG"))
@@ -573,11 +574,17 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, St
         ));
     }
     // Characters the YAML reader behind kustomize refuses, even escaped.
-    if let Some(c) = text.chars().find(|c| {
-        *c == '\u{7F}'
-            || (('\u{80}'..='\u{9F}').contains(c) && *c != '\u{85}')
-            || matches!(c, '\u{FFFE}' | '\u{FFFF}')
-    }) {
+    // ASCII text can only hold DEL of these.
+    let bad = if text.is_ascii() {
+        text.bytes().any(|b| b == 0x7F).then_some('\u{7F}')
+    } else {
+        text.chars().find(|c| {
+            *c == '\u{7F}'
+                || (('\u{80}'..='\u{9F}').contains(c) && *c != '\u{85}')
+                || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+        })
+    };
+    if let Some(c) = bad {
         return Err(format!(
             "control character U+{:04X} is not allowed",
             c as u32
