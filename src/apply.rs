@@ -169,13 +169,16 @@ pub fn wave(kind: &str) -> usize {
     }
 }
 
-async fn client(o: &ApplyOptions) -> anyhow::Result<Client> {
-    crate::kubeclient::connect(&crate::kubeclient::Target {
+fn target(o: &ApplyOptions) -> crate::kubeclient::Target {
+    crate::kubeclient::Target {
         kubeconfig: o.kubeconfig.clone(),
         context: o.context.clone(),
         request_timeout: o.request_timeout,
-    })
-    .await
+    }
+}
+
+async fn client(o: &ApplyOptions) -> anyhow::Result<Client> {
+    crate::kubeclient::connect(&target(o)).await
 }
 
 /// What the server serves: aggregated discovery when the server offers it
@@ -255,16 +258,10 @@ pub fn apply(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
 }
 
 async fn apply_async(items: &[Resource], o: &ApplyOptions) -> anyhow::Result<Summary> {
-    let client = client(o).await?;
-    if !o.version_warnings.is_empty() {
-        let version = client
-            .apiserver_version()
-            .await
-            .map_err(|e| anyhow!("reading the server's version: {}", describe(&e)))?;
-        for (needle, warning) in &o.version_warnings {
-            if version.git_version.contains(needle.as_str()) {
-                eprintln!("warning: {} (server {})", warning, version.git_version);
-            }
+    let (client, version) = crate::kubeclient::connect_with_version(&target(o)).await?;
+    for (needle, warning) in &o.version_warnings {
+        if version.git_version.contains(needle.as_str()) {
+            eprintln!("warning: {} (server {})", warning, version.git_version);
         }
     }
     let mut discovery = discover(&client).await?;

@@ -45,6 +45,13 @@ static SERVER: OnceLock<(String, Option<Duration>)> = OnceLock::new();
 
 /// A client for the target cluster, once its API server has answered.
 pub async fn connect(t: &Target) -> anyhow::Result<Client> {
+    Ok(connect_with_version(t).await?.0)
+}
+
+/// [`connect`], with the server's version that its first request read.
+pub async fn connect_with_version(
+    t: &Target,
+) -> anyhow::Result<(Client, k8s_openapi::apimachinery::pkg::version::Info)> {
     let (config, files) = load(t).await?;
     let server = redact_url(&config.cluster_url.to_string());
     let limit = t.request_timeout;
@@ -67,10 +74,10 @@ pub async fn connect(t: &Target) -> anyhow::Result<Client> {
         })
         .build();
     // The first request: reachability, TLS and a silent server show here.
-    retry_while(answered_busy, || client.apiserver_version())
+    let version = retry_while(answered_busy, || client.apiserver_version())
         .await
         .map_err(|e| anyhow!("{}", describe_at(&e, &server)))?;
-    Ok(client)
+    Ok((client, version))
 }
 
 /// Tries of one request, the first included.
