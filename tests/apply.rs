@@ -9,13 +9,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
+use support::cli::{kfp, Out};
 use support::fakeapi::FakeApi;
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -37,22 +32,6 @@ fn scratch() -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).expect("mkdir");
     dir
-}
-
-fn kfp(args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kfp-aws"));
-    cmd.args(args)
-        .env_remove("KUBECONFIG")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kfp-aws");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// `kfp-aws <cmd> --overlay O --params <example> --kubeconfig K <extra>`.

@@ -6,32 +6,11 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::cli::{kfp, Out};
 use support::kfpapi::KfpApi;
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kfp(args: &[&str], envs: &[(&str, &str)]) -> Out {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kfp-aws"));
-    cmd.args(args)
-        .env_remove("KUBECONFIG")
-        .env_remove("KFP_TOKEN");
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run kfp-aws");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 fn scratch(name: &str) -> PathBuf {

@@ -15,13 +15,8 @@ use std::time::Duration;
 
 use base64::Engine;
 use serde_json::{json, Value};
+use support::cli::{kfp, Out};
 use support::kubepeer::{self, missing_fields, Live};
-
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -35,20 +30,6 @@ fn peer() -> Option<(PathBuf, Live)> {
     };
     let live = Live::connect(&kc);
     Some((kc, live))
-}
-
-fn kfp(args: &[String]) -> Out {
-    let out = Command::new(env!("CARGO_BIN_EXE_kfp-aws"))
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run kfp-aws");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// The arguments of `kfp-aws CMD` for install `ns`: example parameters and
@@ -77,13 +58,13 @@ fn args(cmd: &str, kc: &Path, overlay: &str, ns: &str, extra: &[&str]) -> Vec<St
 }
 
 fn run(cmd: &str, kc: &Path, overlay: &str, ns: &str, extra: &[&str]) -> Out {
-    kfp(&args(cmd, kc, overlay, ns, extra))
+    kfp(&args(cmd, kc, overlay, ns, extra), &[])
 }
 
 fn rendered(overlay: &str, ns: &str, extra: &[&str]) -> Vec<Value> {
     let mut a = args("render", Path::new(""), overlay, ns, extra);
     a.extend(["-o".to_string(), "json".to_string()]);
-    let out = kfp(&a);
+    let out = kfp(&a, &[]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let v: Value = serde_json::from_str(&out.stdout).expect("render json");
     match v {
@@ -470,12 +451,15 @@ fn install_label(ns: &str) -> String {
 #[test]
 fn two_installs_share_the_crds_prune_and_delete_one_at_a_time() {
     let Some((kc, live)) = peer() else { return };
-    let crds = kfp(&[
-        "crds".into(),
-        "--apply".into(),
-        "--kubeconfig".into(),
-        kc.display().to_string(),
-    ]);
+    let crds = kfp(
+        &[
+            "crds".into(),
+            "--apply".into(),
+            "--kubeconfig".into(),
+            kc.display().to_string(),
+        ],
+        &[],
+    );
     assert_eq!(crds.code, 0, "{}", crds.stderr);
     let crd_names: Vec<String> = rendered("iam", "x", &[])
         .iter()

@@ -1,5 +1,6 @@
 //! Shared helpers of the integration tests.
 
+pub mod cli;
 pub mod fakeapi;
 pub mod kfpapi;
 pub mod kubepeer;
