@@ -4,6 +4,7 @@
 pub mod build;
 pub mod builtins;
 pub mod crds;
+mod fastyaml;
 pub mod fieldspec;
 pub mod fs;
 pub mod generators;

@@ -21,7 +21,7 @@ type Events<'a> = std::iter::Peekable<Parser<'a, granit_parser::StrInput<'a>>>;
 
 /// Where in a document a node sits, as far as scalar rules care.
 #[derive(Clone, Copy, PartialEq)]
-enum Place {
+pub(super) enum Place {
     Root,
     RootMetadata,
     RootAnnotations,
@@ -54,7 +54,7 @@ struct Reader<'a> {
 }
 
 /// The source text of one top-level label or annotation value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MetaText {
     pub label: bool,
     pub key: String,
@@ -120,6 +120,18 @@ pub fn parse_yaml11(text: &str) -> Result<Vec<Value>, String> {
 }
 
 fn parse(text: &str, yaml11: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String> {
+    parse_with(text, yaml11, true)
+}
+
+/// Parse with the full reader only (the reference for [`super::fastyaml`]).
+#[cfg(test)]
+pub(super) fn parse_full(text: &str, yaml11: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String> {
+    parse_with(text, yaml11, false)
+}
+
+/// What both readers refuse before reading: control characters and
+/// directives.
+pub(super) fn precheck(text: &str, yaml11: bool) -> Result<(), String> {
     // The YAML reader kustomize uses refuses control characters (checked
     // line by line only when the text is not plain printable ASCII).
     let plain_ascii = text
@@ -150,6 +162,17 @@ fn parse(text: &str, yaml11: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String
                 "directive '{}' is not supported; remove it",
                 line.trim()
             ));
+        }
+    }
+    Ok(())
+}
+
+fn parse_with(text: &str, yaml11: bool, fast: bool) -> Result<Vec<(Value, Vec<MetaText>)>, String> {
+    precheck(text, yaml11)?;
+    // Most manifests need only the line-based reader.
+    if fast {
+        if let Some(docs) = super::fastyaml::parse(text, yaml11) {
+            return Ok(docs);
         }
     }
     let mut r = Reader {
@@ -362,23 +385,8 @@ impl<'a> Reader<'a> {
                         text: source,
                     });
                 }
-                let v = if self.yaml11 {
-                    scalar11(&text, style, tag.as_deref())
-                } else {
-                    match scalar(&text, style, tag.as_deref()) {
-                        Ok(v) => v,
-                        // kustomize reads labels and annotations as strings.
-                        Err(_) if meta_value => Value::String(text.to_string()),
-                        Err(e) => {
-                            return Err(format!(
-                                "{}: {} (at {})",
-                                self.path.join("."),
-                                e,
-                                loc(&span)
-                            ))
-                        }
-                    }
-                };
+                let v = resolve_tagged(&text, style, tag.as_deref(), self.yaml11, place)
+                    .map_err(|e| format!("{}: {} (at {})", self.path.join("."), e, loc(&span)))?;
                 Ok((v, anchor))
             }
             Event::Alias(id) => {
@@ -438,14 +446,7 @@ impl<'a> Reader<'a> {
                             return Err(format!("a mapping key at {} is not a scalar", loc(&kspan)))
                         }
                     };
-                    let child_place = match (place, key.as_str()) {
-                        (Place::Root, "metadata") => Place::RootMetadata,
-                        (Place::RootMetadata, "annotations") => Place::RootAnnotations,
-                        (Place::RootAnnotations, _) => Place::AnnotationValue,
-                        (Place::RootMetadata, "labels") => Place::RootLabels,
-                        (Place::RootLabels, _) => Place::LabelValue,
-                        _ => Place::Other,
-                    };
+                    let child_place = child_place(place, &key);
                     let Some((vev, vspan)) = self.next()? else {
                         return Err("unexpected end of YAML inside a mapping".into());
                     };
@@ -625,6 +626,48 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         return Value::String(text.to_string());
     }
     resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// The place of the value of `key` in a mapping at `place`.
+pub(super) fn child_place(place: Place, key: &str) -> Place {
+    match (place, key) {
+        (Place::Root, "metadata") => Place::RootMetadata,
+        (Place::RootMetadata, "annotations") => Place::RootAnnotations,
+        (Place::RootAnnotations, _) => Place::AnnotationValue,
+        (Place::RootMetadata, "labels") => Place::RootLabels,
+        (Place::RootLabels, _) => Place::LabelValue,
+        _ => Place::Other,
+    }
+}
+
+/// The value of an untagged scalar at `place` (see [`resolve_tagged`]).
+pub(super) fn resolve_scalar(
+    text: &str,
+    style: ScalarStyle,
+    yaml11: bool,
+    place: Place,
+) -> Result<Value, String> {
+    resolve_tagged(text, style, None, yaml11, place)
+}
+
+/// The value of a scalar: go-yaml v2 or v3 rules; labels and annotations
+/// that v3 cannot hold as JSON are read as strings, as kustomize does.
+fn resolve_tagged(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    yaml11: bool,
+    place: Place,
+) -> Result<Value, String> {
+    if yaml11 {
+        return Ok(scalar11(text, style, tag));
+    }
+    match scalar(text, style, tag) {
+        Err(_) if matches!(place, Place::AnnotationValue | Place::LabelValue) => {
+            Ok(Value::String(text.to_string()))
+        }
+        r => r,
+    }
 }
 
 /// go-yaml v2 (YAML 1.1) resolution.
