@@ -132,7 +132,7 @@ fn apply_options(
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Build { dir, output } => {
-            let built = kustomize::build_with_warnings(&DiskFs, &dir)?;
+            let built = kustomize::build_with_warnings(&DiskFs::new(), &dir)?;
             for w in &built.warnings {
                 eprintln!("warning: {}", w);
             }

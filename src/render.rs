@@ -96,7 +96,8 @@ impl FileSystem for LayerFs<'_> {
 /// The tree a render reads: embedded, or a user's copy.
 pub struct Tree {
     root: PathBuf,
-    disk: bool,
+    /// The user's copy, or `None` for the embedded tree.
+    disk: Option<DiskFs>,
 }
 
 impl Tree {
@@ -106,20 +107,19 @@ impl Tree {
                 // A real path: the engine resolves links before it reads,
                 // and the layered parameter files must sit at that path.
                 root: std::fs::canonicalize(dir).unwrap_or_else(|_| absolute(dir)),
-                disk: true,
+                disk: Some(DiskFs::new()),
             },
             None => Tree {
                 root: PathBuf::from(EMBEDDED_ROOT),
-                disk: false,
+                disk: None,
             },
         }
     }
 
-    fn fs(&self) -> &'static dyn FileSystem {
-        if self.disk {
-            &DiskFs
-        } else {
-            &EmbeddedFs
+    fn fs(&self) -> &dyn FileSystem {
+        match &self.disk {
+            Some(disk) => disk,
+            None => &EmbeddedFs,
         }
     }
 
@@ -135,7 +135,7 @@ impl Tree {
     /// Messages about the embedded tree name it `kfp-aws:` rather than by a
     /// path that exists nowhere on disk.
     fn shorten(&self, msg: &str) -> String {
-        if self.disk {
+        if self.disk.is_some() {
             msg.to_string()
         } else {
             msg.replace(&format!("{}/", EMBEDDED_ROOT), "kfp-aws:")

@@ -9,7 +9,7 @@ use kfp_aws::kustomize::{self, fs::DiskFs, Format};
 
 fn build(dir: &str) -> (Vec<kustomize::Resource>, String) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let items = kustomize::build(&DiskFs, &path)
+    let items = kustomize::build(&DiskFs::new(), &path)
         .unwrap_or_else(|e| panic!("{} does not build: {}", dir, e));
     let text = kustomize::render(&items, Format::Yaml);
     (items, text)

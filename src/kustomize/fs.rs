@@ -9,8 +9,10 @@
 //! kustomization directories may be anywhere. Only regular files are read
 //! (a FIFO or a device would block or never end).
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 
 pub trait FileSystem: Sync {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
@@ -29,21 +31,118 @@ pub trait FileSystem: Sync {
     }
 }
 
-/// The real disk.
-pub struct DiskFs;
+/// The real disk. It remembers what it has learnt of each path (the real
+/// path of a directory, whether a path is a file or a directory), so a file
+/// costs one `lstat` and its read instead of a `readlink` per component of
+/// its path and a `stat` per question; make one per build (the tree is
+/// taken not to change while it is read).
+#[derive(Default)]
+pub struct DiskFs {
+    seen: Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    /// Real paths of directories (and of links to them).
+    dirs: HashMap<PathBuf, PathBuf>,
+    /// What a path names once links are followed.
+    kinds: HashMap<PathBuf, Kind>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    File,
+    Dir,
+    Other,
+    Missing,
+}
+
+impl Kind {
+    fn of(meta: &std::fs::Metadata) -> Kind {
+        if meta.is_file() {
+            Kind::File
+        } else if meta.is_dir() {
+            Kind::Dir
+        } else {
+            Kind::Other
+        }
+    }
+}
+
+impl DiskFs {
+    pub fn new() -> DiskFs {
+        DiskFs::default()
+    }
+
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `path` names, following links.
+    fn kind(&self, path: &Path) -> Kind {
+        if let Some(k) = self.seen().kinds.get(path) {
+            return *k;
+        }
+        let k = match std::fs::metadata(path) {
+            Ok(meta) => Kind::of(&meta),
+            Err(_) => Kind::Missing,
+        };
+        self.seen().kinds.insert(path.to_path_buf(), k);
+        k
+    }
+
+    /// `real_path` of an absolute path made only of names: the parent's
+    /// real path (remembered) joined with the last name, unless that name
+    /// is itself a symbolic link.
+    fn real_absolute(&self, path: &Path) -> io::Result<PathBuf> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Ok(path.to_path_buf());
+        };
+        if let Some(real) = self.seen().dirs.get(path) {
+            return Ok(real.clone());
+        }
+        let real_parent = self.real_absolute(parent)?;
+        let meta = std::fs::symlink_metadata(path)?;
+        if meta.file_type().is_symlink() {
+            let real = std::fs::canonicalize(path)?;
+            if self.kind(&real) == Kind::Dir {
+                self.seen().dirs.insert(path.to_path_buf(), real.clone());
+            }
+            return Ok(real);
+        }
+        let real = real_parent.join(name);
+        let kind = Kind::of(&meta);
+        let mut seen = self.seen();
+        if kind == Kind::Dir {
+            seen.dirs.insert(path.to_path_buf(), real.clone());
+        }
+        seen.kinds.insert(path.to_path_buf(), kind);
+        seen.kinds.insert(real.clone(), kind);
+        Ok(real)
+    }
+}
 
 impl FileSystem for DiskFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         read_regular_file(path)
     }
     fn is_dir(&self, path: &Path) -> bool {
-        path.is_dir()
+        self.kind(path) == Kind::Dir
     }
     fn is_file(&self, path: &Path) -> bool {
-        path.is_file()
+        self.kind(path) == Kind::File
     }
     fn real_path(&self, path: &Path) -> io::Result<PathBuf> {
-        std::fs::canonicalize(path)
+        let lexical = path.is_absolute()
+            && path
+                .components()
+                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+        if !lexical {
+            // `..` after a symbolic link means the link's parent: leave
+            // such paths to realpath(3).
+            return std::fs::canonicalize(path);
+        }
+        self.real_absolute(path)
     }
 }
 
@@ -73,8 +172,22 @@ pub fn read_regular_file(path: &Path) -> io::Result<Vec<u8>> {
     if !meta.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, NOT_REGULAR));
     }
-    let mut out = Vec::with_capacity(meta.len().min(64 << 20) as usize);
-    f.read_to_end(&mut out)?;
+    // Read into a buffer of the size just learnt (plus one byte to see the
+    // end at once); a file that grew meanwhile is still read whole.
+    let mut out = vec![0u8; meta.len().min(64 << 20) as usize + 1];
+    let mut len = 0;
+    loop {
+        if len == out.len() {
+            out.resize(len * 2, 0);
+        }
+        match f.read(&mut out[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    out.truncate(len);
     Ok(out)
 }
 
@@ -179,3 +292,79 @@ pub fn display(path: &Path) -> String {
 
 pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
     ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    /// The remembered resolution gives what realpath(3) gives, for every
+    /// kind of path, asked twice (the second time from what it remembers).
+    #[test]
+    fn real_path_agrees_with_canonicalize() {
+        let t = std::env::temp_dir().join(format!("kfp-aws-fs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&t);
+        let t = {
+            std::fs::create_dir_all(t.join("a/b")).unwrap();
+            std::fs::canonicalize(&t).unwrap()
+        };
+        std::fs::write(t.join("a/b/f.yaml"), "x: 1\n").unwrap();
+        std::fs::create_dir_all(t.join("out")).unwrap();
+        std::fs::write(t.join("out/s.yaml"), "y: 1\n").unwrap();
+        symlink("b", t.join("a/lb")).unwrap();
+        symlink("../out/s.yaml", t.join("a/ls.yaml")).unwrap();
+        symlink("../../out", t.join("a/b/lo")).unwrap();
+        symlink("loop2", t.join("a/loop1")).unwrap();
+        symlink("loop1", t.join("a/loop2")).unwrap();
+        symlink("nowhere", t.join("a/dangling")).unwrap();
+        let cases = [
+            "a",
+            "a/b",
+            "a/b/f.yaml",
+            "a/lb",
+            "a/lb/f.yaml",
+            "a/lb/lo/s.yaml",
+            "a/ls.yaml",
+            "a/b/lo",
+            "a/loop1",
+            "a/loop1/x",
+            "a/dangling",
+            "a/missing",
+            "a/missing/x",
+            "a/b/f.yaml/x",
+            "a/lb/../b/f.yaml",
+        ];
+        let fs = DiskFs::new();
+        for _ in 0..2 {
+            for c in cases {
+                let p = t.join(c);
+                let want = std::fs::canonicalize(&p);
+                let got = fs.real_path(&p);
+                match (&want, &got) {
+                    (Ok(w), Ok(g)) => assert_eq!(w, g, "{}", c),
+                    (Err(w), Err(g)) => {
+                        assert_eq!(w.raw_os_error(), g.raw_os_error(), "{}", c)
+                    }
+                    _ => panic!("{}: realpath {:?}, DiskFs {:?}", c, want, got),
+                }
+                assert_eq!(fs.is_file(&p), p.is_file(), "is_file {}", c);
+                assert_eq!(fs.is_dir(&p), p.is_dir(), "is_dir {}", c);
+            }
+        }
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+
+    /// A file is read whole whatever its size relative to the buffer.
+    #[test]
+    fn reads_whole_files() {
+        let t = std::env::temp_dir().join(format!("kfp-aws-read-{}", std::process::id()));
+        std::fs::create_dir_all(&t).unwrap();
+        for n in [0usize, 1, 4095, 4096, 70_000] {
+            let p = t.join(format!("f{}", n));
+            let data: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+            std::fs::write(&p, &data).unwrap();
+            assert_eq!(read_regular_file(&p).unwrap(), data, "{} bytes", n);
+        }
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+}
