@@ -137,6 +137,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("warning: {}", w);
             }
             print(&built.resources, output);
+            // The process ends next: freeing each node of the tree one by
+            // one would only cost time.
+            std::mem::forget(built);
         }
         Command::Render {
             params: a,
@@ -147,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let p = params(&a, &tree)?;
             let items = tree.render(&p, !no_crds)?;
             print(&items, output);
+            std::mem::forget(items);
         }
         Command::Validate {
             params: a,

@@ -15,6 +15,7 @@
 use granit_parser::ScalarStyle;
 use serde_json::{Map, Value};
 
+use super::value::field;
 use super::yamlread::{child_place, resolve_scalar, MetaText, Place};
 
 /// The documents of a stream, or `None` when the text needs the full reader.
@@ -227,7 +228,7 @@ impl<'a> Lines<'a> {
             let at = line.start + col;
             let text = &self.b[at..line.end];
             let (key, after) = self.key(text)?;
-            if m.contains_key(&key) {
+            if field(&m, &key).is_some() {
                 return None;
             }
             let cp = child_place(place, &key);

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::builtins::DEFAULT_FIELD_SPECS;
 use super::resource::Gvk;
 pub use super::types::FieldSpec;
+use super::value::{field, field_mut};
 
 impl FieldSpec {
     pub fn gvk(&self) -> Gvk {
@@ -363,27 +364,24 @@ pub fn walk(
                 return Err("cannot set or create an empty field name".into());
             }
             let last = path.len() == 1;
-            if !m.contains_key(name) {
-                if create == Create::No || is_seq {
-                    return Ok(());
-                }
-                let fresh = if last && create == Create::Scalar {
-                    Value::Null
-                } else {
-                    Value::Object(Map::new())
-                };
-                m.insert(name.to_string(), fresh);
-            } else if is_seq && m.get(name).map(Value::is_null).unwrap_or(false) {
+            // One lookup decides; an insert over an existing key keeps its place.
+            let fresh = match field(m, name) {
+                None if create == Create::No || is_seq => return Ok(()),
+                None if last && create == Create::Scalar => Some(Value::Null),
+                None => Some(Value::Object(Map::new())),
                 // A path that names a list turns a null there into an empty list.
-                m.insert(name.to_string(), Value::Array(Vec::new()));
-            } else if m.get(name).map(Value::is_null).unwrap_or(false)
-                && create != Create::No
-                && !is_seq
-                && !(last && create == Create::Scalar)
-            {
-                m.insert(name.to_string(), Value::Object(Map::new()));
+                Some(Value::Null) if is_seq => Some(Value::Array(Vec::new())),
+                Some(Value::Null)
+                    if create != Create::No && !(last && create == Create::Scalar) =>
+                {
+                    Some(Value::Object(Map::new()))
+                }
+                Some(_) => None,
+            };
+            if let Some(v) = fresh {
+                m.insert(name.to_string(), v);
             }
-            match m.get_mut(name) {
+            match field_mut(m, name) {
                 Some(child) => walk(child, &path[1..], create, set),
                 None => Ok(()),
             }

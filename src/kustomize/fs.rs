@@ -9,7 +9,7 @@
 //! kustomization directories may be anywhere. Only regular files are read
 //! (a FIFO or a device would block or never end).
 
-use std::collections::HashMap;
+use std::ffi::OsString;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Mutex;
@@ -43,10 +43,11 @@ pub struct DiskFs {
 
 #[derive(Default)]
 struct Seen {
+    // Keyed by the path's bytes: `Path`'s own hash walks its components.
     /// Real paths of directories (and of links to them).
-    dirs: HashMap<PathBuf, PathBuf>,
+    dirs: foldhash::HashMap<OsString, PathBuf>,
     /// What a path names once links are followed.
-    kinds: HashMap<PathBuf, Kind>,
+    kinds: foldhash::HashMap<OsString, Kind>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -80,14 +81,14 @@ impl DiskFs {
 
     /// What `path` names, following links.
     fn kind(&self, path: &Path) -> Kind {
-        if let Some(k) = self.seen().kinds.get(path) {
+        if let Some(k) = self.seen().kinds.get(path.as_os_str()) {
             return *k;
         }
         let k = match std::fs::metadata(path) {
             Ok(meta) => Kind::of(&meta),
             Err(_) => Kind::Missing,
         };
-        self.seen().kinds.insert(path.to_path_buf(), k);
+        self.seen().kinds.insert(path.into(), k);
         k
     }
 
@@ -98,7 +99,7 @@ impl DiskFs {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return Ok(path.to_path_buf());
         };
-        if let Some(real) = self.seen().dirs.get(path) {
+        if let Some(real) = self.seen().dirs.get(path.as_os_str()) {
             return Ok(real.clone());
         }
         let real_parent = self.real_absolute(parent)?;
@@ -106,7 +107,7 @@ impl DiskFs {
         if meta.file_type().is_symlink() {
             let real = std::fs::canonicalize(path)?;
             if self.kind(&real) == Kind::Dir {
-                self.seen().dirs.insert(path.to_path_buf(), real.clone());
+                self.seen().dirs.insert(path.into(), real.clone());
             }
             return Ok(real);
         }
@@ -114,10 +115,10 @@ impl DiskFs {
         let kind = Kind::of(&meta);
         let mut seen = self.seen();
         if kind == Kind::Dir {
-            seen.dirs.insert(path.to_path_buf(), real.clone());
+            seen.dirs.insert(path.into(), real.clone());
         }
-        seen.kinds.insert(path.to_path_buf(), kind);
-        seen.kinds.insert(real.clone(), kind);
+        seen.kinds.insert(path.into(), kind);
+        seen.kinds.insert(real.clone().into(), kind);
         Ok(real)
     }
 }

@@ -22,6 +22,7 @@ pub mod smp;
 pub mod steps;
 pub mod transformers;
 pub mod types;
+mod value;
 pub mod vars;
 pub mod yaml;
 pub mod yamlread;

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::reslist::{LabelSelector, ResList};
 use super::resource::{find_strings, Gvk, IdRef, ResId, Resource};
 use super::types::{FieldOptions, Replacement, Selector, SourceSelector};
+use super::value::{field, field_mut};
 
 /// Split a dotted field path, keeping `[...]` segments whole.
 pub fn split_dotted(path: &str) -> Vec<String> {
@@ -180,18 +181,16 @@ fn matches<'a>(
             Err(format!("expected a mapping at '{}' but found a list", seg))
         }
         Value::Object(m) => {
-            if !m.contains_key(seg) {
-                if create.is_none() {
-                    return Ok(());
-                }
-                m.insert(seg.to_string(), make(rest.is_empty()));
-            } else if create.is_some()
-                && m.get(seg).map(Value::is_null).unwrap_or(false)
-                && !rest.is_empty()
-            {
-                m.insert(seg.to_string(), make(false));
+            let fresh = match field(m, seg) {
+                None if create.is_none() => return Ok(()),
+                None => Some(make(rest.is_empty())),
+                Some(Value::Null) if create.is_some() && !rest.is_empty() => Some(make(false)),
+                Some(_) => None,
+            };
+            if let Some(v) = fresh {
+                m.insert(seg.to_string(), v);
             }
-            match m.get_mut(seg) {
+            match field_mut(m, seg) {
                 Some(child) => matches(child, rest, create, out),
                 None => Ok(()),
             }
@@ -284,7 +283,7 @@ fn find<'a>(node: &'a Value, path: &[String], out: &mut Vec<&'a Value>) -> Resul
             }
             Err(format!("expected a mapping at '{}' but found a list", seg))
         }
-        Value::Object(m) => match m.get(seg) {
+        Value::Object(m) => match field(m, seg) {
             Some(child) => find(child, rest, out),
             None => Ok(()),
         },

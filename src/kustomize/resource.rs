@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 use super::builtins::{CLUSTER_SCOPED_API_TYPES, CLUSTER_SCOPED_KINDS};
+use super::value::field;
 
 /// Group, version, kind.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
@@ -306,7 +307,7 @@ impl Resource {
     fn str_at(&self, path: &[&str]) -> &str {
         let mut v = &self.obj;
         for p in path {
-            match v.get(p) {
+            match v.as_object().and_then(|m| field(m, p)) {
                 Some(x) => v = x,
                 None => return "",
             }
