@@ -11,6 +11,7 @@
 //! swapped into it.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -28,61 +29,123 @@ pub const EMBEDDED_ROOT: &str = "/kfp-aws";
 /// The manifest tree compiled into the binary.
 pub struct EmbeddedFs;
 
+/// The embedded files by path, and every directory that holds one.
+struct Index {
+    files: foldhash::HashMap<&'static str, &'static [u8]>,
+    dirs: foldhash::HashSet<&'static str>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: std::sync::OnceLock<Index> = std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut files = foldhash::HashMap::default();
+        let mut dirs = foldhash::HashSet::default();
+        dirs.insert("");
+        for (p, b) in embedded::FILES {
+            files.insert(*p, *b);
+            let mut d = *p;
+            while let Some(i) = d.rfind('/') {
+                d = &d[..i];
+                if !dirs.insert(d) {
+                    break;
+                }
+            }
+        }
+        Index { files, dirs }
+    })
+}
+
 impl EmbeddedFs {
-    fn rel(path: &Path) -> Option<String> {
-        let rel = path.strip_prefix(EMBEDDED_ROOT).ok()?;
-        Some(rel.to_string_lossy().replace('\\', "/"))
+    /// The path relative to the embedded root, when it is under it. The
+    /// engine asks with clean paths; any other form is cleaned first.
+    fn rel(path: &Path) -> Option<std::borrow::Cow<'_, str>> {
+        let s = path.to_str()?;
+        let rest = s.strip_prefix(EMBEDDED_ROOT)?;
+        if rest.is_empty() {
+            return Some("".into());
+        }
+        let rest = rest.strip_prefix('/')?;
+        let plain = !rest.is_empty()
+            && !rest.ends_with('/')
+            && rest
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != "..");
+        if plain {
+            return Some(rest.into());
+        }
+        let rel = crate::kustomize::fs::clean(path);
+        let rel = rel.strip_prefix(EMBEDDED_ROOT).ok()?;
+        Some(rel.to_string_lossy().into_owned().into())
     }
 }
 
 impl FileSystem for EmbeddedFs {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        let rel = Self::rel(path).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
-        embedded::FILES
-            .iter()
-            .find(|(p, _)| *p == rel)
-            .map(|(_, b)| b.to_vec())
+        Self::rel(path)
+            .and_then(|rel| index().files.get(rel.as_ref()))
+            .map(|b| b.to_vec())
             .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
     }
     fn is_dir(&self, path: &Path) -> bool {
-        match Self::rel(path) {
-            Some(rel) if rel.is_empty() => true,
-            Some(rel) => {
-                let prefix = format!("{}/", rel);
-                embedded::FILES.iter().any(|(p, _)| p.starts_with(&prefix))
-            }
-            None => false,
-        }
+        Self::rel(path).is_some_and(|rel| index().dirs.contains(rel.as_ref()))
     }
     fn is_file(&self, path: &Path) -> bool {
-        Self::rel(path)
-            .map(|rel| embedded::FILES.iter().any(|(p, _)| *p == rel))
-            .unwrap_or(false)
+        Self::rel(path).is_some_and(|rel| index().files.contains_key(rel.as_ref()))
+    }
+    fn real_path(&self, path: &Path) -> io::Result<PathBuf> {
+        // No links here: the real path is the clean one.
+        let rel = Self::rel(path).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
+        let idx = index();
+        if !idx.files.contains_key(rel.as_ref()) && !idx.dirs.contains(rel.as_ref()) {
+            return Err(io::Error::from(io::ErrorKind::NotFound));
+        }
+        Ok(match rel {
+            std::borrow::Cow::Borrowed(_) => path.to_path_buf(),
+            std::borrow::Cow::Owned(rel) => Path::new(EMBEDDED_ROOT).join(rel),
+        })
     }
 }
 
 /// Files held in memory over another file system.
 pub struct LayerFs<'a> {
     pub base: &'a dyn FileSystem,
-    pub files: BTreeMap<PathBuf, Vec<u8>>,
+    files: foldhash::HashMap<OsString, Vec<u8>>,
+    /// Every directory above a layer file.
+    dirs: foldhash::HashSet<OsString>,
+}
+
+impl<'a> LayerFs<'a> {
+    pub fn new(base: &'a dyn FileSystem, files: BTreeMap<PathBuf, Vec<u8>>) -> LayerFs<'a> {
+        let mut dirs = foldhash::HashSet::default();
+        for p in files.keys() {
+            for d in p.ancestors().skip(1) {
+                dirs.insert(d.as_os_str().to_owned());
+            }
+        }
+        let files = files
+            .into_iter()
+            .map(|(p, b)| (p.into_os_string(), b))
+            .collect();
+        LayerFs { base, files, dirs }
+    }
 }
 
 impl FileSystem for LayerFs<'_> {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        match self.files.get(path) {
+        match self.files.get(path.as_os_str()) {
             Some(b) => Ok(b.clone()),
             None => self.base.read(path),
         }
     }
     fn is_dir(&self, path: &Path) -> bool {
-        self.base.is_dir(path) || self.files.keys().any(|p| p.starts_with(path) && p != path)
+        self.base.is_dir(path) || self.dirs.contains(path.as_os_str())
     }
     fn is_file(&self, path: &Path) -> bool {
-        self.files.contains_key(path) || self.base.is_file(path)
+        self.files.contains_key(path.as_os_str()) || self.base.is_file(path)
     }
     fn real_path(&self, path: &Path) -> io::Result<PathBuf> {
         // The layer's own files have no links; they sit in real directories.
-        if self.files.contains_key(path) {
+        if self.files.contains_key(path.as_os_str()) {
             return Ok(path.to_path_buf());
         }
         match self.base.real_path(path) {
@@ -125,10 +188,7 @@ impl Tree {
 
     /// Build one directory of the tree with the parameters written in.
     fn build(&self, files: BTreeMap<PathBuf, Vec<u8>>, dir: &Path) -> Result<Vec<Resource>, Error> {
-        let fs = LayerFs {
-            base: self.fs(),
-            files,
-        };
+        let fs = LayerFs::new(self.fs(), files);
         kustomize::build(&fs, dir).map_err(|e| Error(self.shorten(&e.0)))
     }
 
